@@ -1,0 +1,36 @@
+"""supplychain: what an export embargo does to a defense production line.
+
+Load a model (YAML, TOML or JSON), look at it as a networkx graph, and ask what an
+embargo does to the line::
+
+    import supplychain as sc
+    model, scenario = sc.load_scenario("scenarios/tb2/canada-2020.yaml")
+    model.graph            # networkx.MultiDiGraph of parts, suppliers and countries
+"""
+
+from supplychain.errors import InfeasibleError, ModelError, ModelWarning, Problem, SupplyChainError
+from supplychain.io import load_any, load_model, load_scenario
+from supplychain.model import (
+    Alternate,
+    BomLine,
+    Demand,
+    Disruption,
+    Embargo,
+    ItemFilter,
+    Model,
+    Part,
+    Scenario,
+    Source,
+    Supplier,
+    check_model,
+    expand_countries,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Alternate", "BomLine", "Demand", "Disruption", "Embargo", "InfeasibleError", "ItemFilter",
+    "Model", "ModelError", "ModelWarning", "Part", "Problem", "Scenario", "Source", "Supplier",
+    "SupplyChainError", "check_model", "expand_countries", "load_any", "load_model",
+    "load_scenario", "__version__",
+]

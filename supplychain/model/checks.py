@@ -1,0 +1,362 @@
+"""Rules that relate the entries of a model to each other, all reported at once.
+
+:func:`check_model` returns every :class:`~supplychain.errors.Problem` it finds (unknown
+ids with a "did you mean", BOM cycles in order, shares that do not sum to 1, unknown
+country codes, …). :func:`check_scenario` does the same for a scenario against its
+model. Loaders raise one :class:`~supplychain.errors.ModelError` carrying them all.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import date
+from typing import Iterable, Mapping
+
+from supplychain.errors import Problem
+from supplychain.model.countries import builtin_groups, close_matches, is_country, suggest_country
+from supplychain.model.schema import Embargo, Model, Scenario
+
+__all__ = [
+    "check_model",
+    "check_scenario",
+    "expand_countries",
+    "topological_parts",
+    "steady_state_requirement",
+    "capacity_shortfalls",
+    "SHARE_TOLERANCE",
+]
+
+SHARE_TOLERANCE = 1e-6
+
+
+def _unknown(kind: str, ref: str, known: Iterable[str]) -> str:
+    hint = close_matches(ref, known)
+    return f"unknown {kind} {ref!r}" + (f"; did you mean {hint!r}?" if hint else "")
+
+
+def _country_problem(code: str, path: tuple, what: str) -> Problem | None:
+    if is_country(code):
+        return None
+    hint = suggest_country(code)
+    fix = f"; did you mean {hint!r}?" if hint else "; use an ISO 3166-1 alpha-2 code such as 'TR'"
+    return Problem(f"{what} {code!r} is not a country code{fix}", path)
+
+
+def expand_countries(
+    model: Model, names: Iterable[str], *, as_of: date | None = None
+) -> frozenset[str]:
+    """Country codes named by ``names``: codes as they are, groups expanded recursively.
+
+    User groups (``model.groups``) win over the built-in ``NATO`` and ``EU``; built-in
+    membership is taken on ``as_of`` (default: the model's ``as_of``, else current).
+
+    >>> from supplychain.model.schema import Model
+    >>> m = Model(home="TR", suppliers={}, parts={}, demand={}, groups={"NORTH": ("NO", "IS")})
+    >>> sorted(expand_countries(m, ["NORTH", "CA"]))
+    ['CA', 'IS', 'NO']
+    >>> "GB" in expand_countries(m, ["EU"], as_of=date(2019, 10, 15))
+    True
+    >>> "GB" in expand_countries(m, ["EU"], as_of=date(2021, 1, 1))
+    False
+    """
+    when = as_of if as_of is not None else model.as_of
+    builtins = builtin_groups()
+    out: set[str] = set()
+    seen: set[str] = set()
+    stack = list(names)
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in model.groups:
+            stack.extend(model.groups[name])
+        elif name in builtins:
+            out |= builtins[name].members_on(when)
+        else:
+            out.add(name)
+    return frozenset(out)
+
+
+def _check_names(model: Model, names: Iterable[str], path: tuple, what: str) -> list[Problem]:
+    """Each name must be a country code or a group (user or built-in)."""
+    groups = set(model.groups) | set(builtin_groups())
+    problems = []
+    for i, name in enumerate(names):
+        if name in groups or is_country(name):
+            continue
+        hint = suggest_country(name) or close_matches(name, groups)
+        fix = f"; did you mean {hint!r}?" if hint else "; use an ISO 3166-1 alpha-2 code or a group name"
+        problems.append(Problem(f"{what} {name!r} is neither a country code nor a group{fix}", (*path, i)))
+    return problems
+
+
+def _bom_edges(model: Model) -> dict[str, list[str]]:
+    """parent -> children (primary and alternates), for known children only."""
+    edges: dict[str, list[str]] = {}
+    for pid, part in model.parts.items():
+        kids = []
+        for child, line in part.bom.items():
+            kids.append(child)
+            kids.extend(a.part for a in line.alternates)
+        edges[pid] = [k for k in kids if k in model.parts]
+    return edges
+
+
+def topological_parts(model: Model) -> list[str]:
+    """Parts ordered parents before children (Kahn's algorithm, linear time).
+
+    Ties keep the file's order, so the result is deterministic. Raises ``ValueError``
+    on a cycle (run :func:`check_model` first for a readable report).
+    """
+    edges = _bom_edges(model)
+    indeg = dict.fromkeys(model.parts, 0)
+    for kids in edges.values():
+        for k in kids:
+            indeg[k] += 1
+    queue = deque(p for p, d in indeg.items() if d == 0)
+    order = []
+    while queue:
+        p = queue.popleft()
+        order.append(p)
+        for k in edges[p]:
+            indeg[k] -= 1
+            if indeg[k] == 0:
+                queue.append(k)
+    if len(order) != len(indeg):
+        raise ValueError("the BOM has a cycle")
+    return order
+
+
+def _cycles(model: Model) -> list[list[str]]:
+    """One cycle per strongly connected knot of the BOM, in order."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    for p, kids in _bom_edges(model).items():
+        g.add_edges_from((p, k) for k in kids)
+    cycles = []
+    for comp in nx.strongly_connected_components(g):
+        if len(comp) == 1:
+            (n,) = comp
+            if not g.has_edge(n, n):
+                continue
+        first = min(comp, key=list(model.parts).index)
+        cyc = nx.find_cycle(g.subgraph(comp), source=first)
+        cycles.append([u for u, _ in cyc] + [cyc[0][0]])
+    cycles.sort(key=lambda c: list(model.parts).index(c[0]))
+    return cycles
+
+
+def steady_state_requirement(model: Model, order: list[str] | None = None) -> dict[str, float]:
+    """Units per period each part needs at the planned rates (primary BOM lines only).
+
+    >>> from supplychain.model.schema import Model
+    >>> m = Model.model_validate({"home": "TR", "suppliers": {"s": {"country": "TR"}},
+    ...     "parts": {"a": {"bom": {"b": 2}, "sources": [{"supplier": "s"}]},
+    ...               "b": {"sources": [{"supplier": "s"}]}},
+    ...     "demand": {"a": {"rate": 10}}})
+    >>> steady_state_requirement(m)
+    {'a': 10.0, 'b': 20.0}
+    """
+    order = order if order is not None else topological_parts(model)
+    req = dict.fromkeys(order, 0.0)
+    for item, d in model.demand.items():
+        if item in req:
+            req[item] += d.rate
+    for p in order:
+        r = req[p]
+        if r == 0:
+            continue
+        for child, line in model.parts[p].bom.items():
+            if child in req:
+                req[child] += line.qty * r
+    return {p: req[p] for p in model.parts}
+
+
+def source_shares(part) -> list[float]:
+    """Normal-supply shares of a part's qualified sources (equal split when none given)."""
+    qual = [s for s in part.sources if s.is_qualified]
+    if not qual:
+        return [0.0] * len(part.sources)
+    given = any(s.share is not None for s in qual)
+    out = []
+    for s in part.sources:
+        if not s.is_qualified:
+            out.append(0.0)
+        elif given:
+            out.append(s.share or 0.0)
+        else:
+            out.append(1.0 / len(qual))
+    return out
+
+
+def capacity_shortfalls(model: Model, req: Mapping[str, float] | None = None) -> list[Problem]:
+    """Where capacity is below the steady-state requirement (the flat baseline needs it)."""
+    req = req if req is not None else steady_state_requirement(model)
+    out = []
+    for pid, part in model.parts.items():
+        r = req.get(pid, 0.0)
+        if r <= 0:
+            continue
+        if part.capacity is not None and part.capacity < r - 1e-9:
+            out.append(Problem(
+                f"capacity {part.capacity:g}/period is below the steady-state requirement {r:g}/period; "
+                "the plan cannot be met even without disruption",
+                ("parts", pid, "capacity"),
+            ))
+        for i, (src, share) in enumerate(zip(part.sources, source_shares(part))):
+            if src.capacity is not None and src.capacity < share * r - 1e-9:
+                out.append(Problem(
+                    f"source capacity {src.capacity:g}/period is below its share of the requirement "
+                    f"({share:g} x {r:g} = {share * r:g}/period)",
+                    ("parts", pid, "sources", i, "capacity"),
+                ))
+    return out
+
+
+def check_model(model: Model) -> list[Problem]:
+    """Every rule that relates entries to each other; an empty list means valid."""
+    problems: list[Problem] = []
+    add = problems.append
+    parts, suppliers = model.parts, model.suppliers
+
+    if p := _country_problem(model.home, ("home",), "home"):
+        add(p)
+    for sid, s in suppliers.items():
+        if p := _country_problem(s.country, ("suppliers", sid, "country"), "country"):
+            add(p)
+        if s.owner is not None and (p := _country_problem(s.owner, ("suppliers", sid, "owner"), "owner")):
+            add(p)
+
+    builtins = builtin_groups()
+    for gid, members in model.groups.items():
+        if is_country(gid):
+            add(Problem(f"group name {gid!r} is a country code; choose another name", ("groups", gid)))
+        for i, m in enumerate(members):
+            if m in model.groups or m in builtins or is_country(m):
+                continue
+            hint = suggest_country(m) or close_matches(m, [*model.groups, *builtins])
+            fix = f"; did you mean {hint!r}?" if hint else ""
+            add(Problem(f"group {gid!r} lists {m!r}, neither a country code nor a group{fix}", ("groups", gid, i)))
+    problems += _group_cycles(model)
+
+    for pid, part in parts.items():
+        if not part.sources:
+            add(Problem(
+                f"part {pid!r} has no sources; add one (in-house making is a supplier in home)",
+                ("parts", pid, "sources"),
+            ))
+        seen: set[str] = set()
+        for i, src in enumerate(part.sources):
+            path = ("parts", pid, "sources", i)
+            if src.supplier not in suppliers:
+                add(Problem(f"part {pid!r} lists " + _unknown("supplier", src.supplier, suppliers), (*path, "supplier")))
+            elif src.supplier in seen:
+                add(Problem(f"part {pid!r} lists supplier {src.supplier!r} twice; merge the two sources", (*path, "supplier")))
+            seen.add(src.supplier)
+            if src.qualified is True and src.qualification_time is not None:
+                add(Problem(
+                    "qualified: true contradicts a qualification_time; drop one of them",
+                    (*path, "qualification_time"),
+                ))
+        qual = [s for s in part.sources if s.is_qualified]
+        given = [s.share for s in qual if s.share is not None]
+        if given:
+            if len(given) != len(qual):
+                add(Problem(
+                    f"part {pid!r}: give a share for every qualified source or for none "
+                    f"({len(given)} of {len(qual)} have one)",
+                    ("parts", pid, "sources"),
+                ))
+            elif abs(sum(given) - 1.0) > SHARE_TOLERANCE:
+                add(Problem(
+                    f"shares of the qualified sources of part {pid!r} sum to {sum(given):g}, not 1; "
+                    "make them sum to 1, or drop every share for an equal split",
+                    ("parts", pid, "sources"),
+                ))
+        for child, line in part.bom.items():
+            path = ("parts", pid, "bom", child)
+            if child not in parts:
+                add(Problem(f"part {pid!r} uses " + _unknown("part", child, parts), path))
+            if child == pid:
+                continue  # reported as a cycle
+            for j, alt in enumerate(line.alternates):
+                apath = (*path, "alternates", j, "part")
+                if alt.part == pid:
+                    add(Problem(f"alternate {alt.part!r} is its own parent; an assembly cannot replace a line of itself", apath))
+                elif alt.part == child:
+                    add(Problem(f"alternate {alt.part!r} is the line's own part", apath))
+                elif alt.part not in parts:
+                    add(Problem(f"part {pid!r} lists " + _unknown("alternate part", alt.part, parts), apath))
+
+    for cyc in _cycles(model):
+        if len(cyc) == 2:
+            add(Problem(f"part {cyc[0]!r} uses itself", ("parts", cyc[0], "bom")))
+        else:
+            add(Problem("BOM cycle: " + " -> ".join(cyc), ("parts", cyc[0], "bom")))
+
+    for item in model.demand:
+        if item not in parts:
+            add(Problem("demand for " + _unknown("part", item, parts), ("demand", item)))
+    if not model.demand:
+        add(Problem("no demand: name at least one end item with its planned rate", ("demand",)))
+    return problems
+
+
+def _group_cycles(model: Model) -> list[Problem]:
+    out = []
+    for gid in model.groups:
+        stack, seen = [(gid, (gid,))], set()
+        while stack:
+            g, trail = stack.pop()
+            for m in model.groups.get(g, ()):
+                if m == gid:
+                    out.append(Problem("group cycle: " + " -> ".join((*trail, m)), ("groups", gid)))
+                    stack.clear()
+                    break
+                if m in model.groups and m not in seen:
+                    seen.add(m)
+                    stack.append((m, (*trail, m)))
+    return out
+
+
+def _check_embargo(model: Model, e: Embargo, path: tuple, horizon: int) -> list[Problem]:
+    problems = _check_names(model, e.imposed_by, (*path, "imposed_by"), "imposed_by")
+    if e.against is not None:
+        problems += _check_names(model, e.against, (*path, "against"), "against")
+    if e.items != "all":
+        tags = {t for p in model.parts.values() for t in p.tags}
+        ctrl = {c for p in model.parts.values() for c in p.control}
+        for field, known, vals in (("tags", tags, e.items.tags), ("control", ctrl, e.items.control),
+                                   ("parts", set(model.parts), e.items.parts)):
+            for i, v in enumerate(vals):
+                if v not in known and not (field == "control" and _control_prefix(v, ctrl)):
+                    what = {"tags": "tag", "control": "control class", "parts": "part"}[field]
+                    problems.append(Problem(
+                        f"items filter names {_unknown(what, v, known)} (no part in the model has it)",
+                        (*path, "items", field, i),
+                    ))
+    return problems
+
+
+def _control_prefix(v: str, ctrl: set[str]) -> bool:
+    # `EAR` matches `EAR:6A003`: a regime name covers its classes
+    return any(c.split(":", 1)[0] == v for c in ctrl)
+
+
+def check_scenario(model: Model, scenario: Scenario) -> list[Problem]:
+    """A scenario's references against its model: countries, groups, items, ids."""
+    problems: list[Problem] = []
+    for i, e in enumerate(scenario.embargoes):
+        problems += _check_embargo(model, e, ("embargoes", i), scenario.horizon)
+    for i, d in enumerate(scenario.disruptions):
+        path = ("disruptions", i)
+        for j, s in enumerate(d.suppliers):
+            if s not in model.suppliers:
+                problems.append(Problem("disruption names " + _unknown("supplier", s, model.suppliers), (*path, "suppliers", j)))
+        for j, p in enumerate(d.parts):
+            if p not in model.parts:
+                problems.append(Problem("disruption names " + _unknown("part", p, model.parts), (*path, "parts", j)))
+        problems += _check_names(model, d.countries, (*path, "countries"), "country")
+    return problems

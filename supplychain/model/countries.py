@@ -1,0 +1,113 @@
+"""Country codes (ISO 3166-1 alpha-2) and country groups with dated membership.
+
+Codes come from the maintained ``iso3166`` package, which also carries ``XK``
+(Kosovo, a user-assigned code in common use). Built-in groups (``NATO``, ``EU``)
+record when each member joined and, where it did, left, so a scenario dated 2019
+expands ``EU`` with the United Kingdom and one dated 2021 without it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Iterable, Mapping
+
+import iso3166
+
+__all__ = [
+    "is_country",
+    "country_name",
+    "suggest_country",
+    "BuiltinGroup",
+    "builtin_groups",
+    "GROUPS_VALID_AS_OF",
+]
+
+
+def is_country(code: str) -> bool:
+    """True for an ISO 3166-1 alpha-2 code in upper case (``XK`` included)."""
+    return isinstance(code, str) and code.isupper() and code in iso3166.countries_by_alpha2
+
+
+def country_name(code: str) -> str:
+    """The short English name of a code, or the code itself when unknown."""
+    c = iso3166.countries_by_alpha2.get(code)
+    return c.apolitical_name if c else code
+
+
+def suggest_country(text: str) -> str | None:
+    """The code a typo most likely meant: case, a country's name, or a near code."""
+    if not isinstance(text, str):
+        return None
+    up = text.strip().upper()
+    if up in iso3166.countries_by_alpha2:
+        return up
+    by_name = {c.apolitical_name.upper(): c.alpha2 for c in iso3166.countries}
+    by_name.update({c.name.upper(): c.alpha2 for c in iso3166.countries})
+    if up in by_name:
+        return by_name[up]
+    if up in iso3166.countries_by_alpha3:
+        return iso3166.countries_by_alpha3[up].alpha2
+    if up == "UK":  # the most common slip: the UK's ISO code is GB
+        return "GB"
+    near = difflib.get_close_matches(up, list(by_name), n=1, cutoff=0.8)
+    return by_name[near[0]] if near else None
+
+
+@dataclass(frozen=True)
+class BuiltinGroup:
+    """A shipped country group: each member's (joined, left) dates, left exclusive."""
+
+    name: str
+    title: str
+    members: Mapping[str, tuple[date, date | None]]
+
+    def members_on(self, when: date | None = None) -> frozenset[str]:
+        """Members on a date; ``None`` means the data's current membership."""
+        if when is None:
+            return frozenset(c for c, (_, left) in self.members.items() if left is None)
+        return frozenset(
+            c
+            for c, (joined, left) in self.members.items()
+            if joined <= when and (left is None or when < left)
+        )
+
+
+def _parse(d: str | None) -> date | None:
+    return date.fromisoformat(d) if d else None
+
+
+@cache
+def _load() -> tuple[str, dict[str, BuiltinGroup]]:
+    raw = json.loads(resources.files(__package__).joinpath("data/groups.json").read_text("utf-8"))
+    groups = {
+        key: BuiltinGroup(
+            name=key,
+            title=g["name"],
+            members={c: (_parse(j), _parse(l)) for c, (j, l) in g["members"].items()},
+        )
+        for key, g in raw["groups"].items()
+    }
+    return raw["valid_as_of"], groups
+
+
+def builtin_groups() -> dict[str, BuiltinGroup]:
+    """The shipped groups by name (``NATO``, ``EU``)."""
+    return dict(_load()[1])
+
+
+GROUPS_VALID_AS_OF: str = _load()[0]
+
+
+def close_matches(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate a typo most likely meant, for 'did you mean' hints."""
+    cands = list(candidates)
+    hit = difflib.get_close_matches(word, cands, n=1, cutoff=0.6)
+    if hit:
+        return hit[0]
+    low = {c.lower(): c for c in cands}
+    return low.get(word.lower())

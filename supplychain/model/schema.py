@@ -1,0 +1,299 @@
+"""The model and scenario file formats: pydantic v2, frozen, ``extra="forbid"``.
+
+These classes check the *shape* of a file (types, ranges, unknown fields). Rules that
+relate entries to each other (ids that must exist, shares that sum to 1, a BOM without
+cycles, known country codes) live in :mod:`supplychain.model.checks`, which reports every
+problem at once. Loading a file runs both; see :func:`supplychain.load_model`.
+
+Every time figure is in the model's ``period`` (day, week or month); quantities are in
+units of the part; ``capacity`` and ``rate`` are units per period.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+__all__ = [
+    "Period",
+    "Reach",
+    "ContentRule",
+    "InTransit",
+    "Supplier",
+    "Alternate",
+    "BomLine",
+    "Source",
+    "Part",
+    "Demand",
+    "Model",
+    "ItemFilter",
+    "Embargo",
+    "Disruption",
+    "Scenario",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+Id = Annotated[str, Field(min_length=1, max_length=200)]
+Country = Annotated[str, Field(min_length=1, max_length=64, description="ISO 3166-1 alpha-2 code")]
+NonNeg = Annotated[float, Field(ge=0)]
+Periods = Annotated[int, Field(ge=0, description="whole periods")]
+
+
+class Period(str, Enum):
+    """The time unit every time figure is counted in."""
+
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+class Reach(str, Enum):
+    """How an embargo reaches a source: by its facility, its owner, or the content."""
+
+    located = "located"
+    owned = "owned"
+    content = "content"
+
+
+class ContentRule(str, Enum):
+    """``exceeds``: share > threshold (EAR de minimis); ``at_least``: share >= threshold."""
+
+    exceeds = "exceeds"
+    at_least = "at_least"
+
+
+class InTransit(str, Enum):
+    """What happens to goods shipped before the embargo that have not yet arrived."""
+
+    delivered = "delivered"
+    blocked = "blocked"
+
+
+class Supplier(_Frozen):
+    """A facility that makes or sells parts. In-house making is a supplier in ``home``."""
+
+    name: str | None = None
+    country: Country = Field(description="country of the facility (ISO 3166-1 alpha-2)")
+    owner: Country | None = Field(None, description="country of the parent company, if different")
+    recovery_time: Periods | None = Field(
+        None, description="periods to restore this supplier's output after a disruption (stress test)"
+    )
+
+
+class Alternate(_Frozen):
+    """An interchangeable child part on a BOM line, used at the line's quantity."""
+
+    part: Id
+    qualification_time: Periods = Field(
+        0, description="periods from the trigger until the alternate may be used; 0 = usable at once"
+    )
+
+
+class BomLine(_Frozen):
+    """``qty`` units of the child per unit of the parent, with optional alternates."""
+
+    qty: float = Field(gt=0)
+    alternates: tuple[Alternate, ...] = ()
+
+
+class Source(_Frozen):
+    """One way to obtain a part: a supplier, its share, capacity and lead time."""
+
+    supplier: Id
+    share: float | None = Field(
+        None, ge=0, le=1, description="share of normal supply; equal split when none is given"
+    )
+    capacity: NonNeg | None = Field(None, description="units per period this source can ship at most")
+    lead_time: Periods = Field(0, description="periods from shipment to arrival in our stock")
+    stock: NonNeg = Field(0, description="units held at the supplier: blocked with the supplier")
+    qualified: bool | None = Field(
+        None, description="false for a source not yet qualified (default true unless qualification_time is set)"
+    )
+    qualification_time: Periods | None = Field(
+        None, description="periods from the trigger until this not-yet-qualified source may take orders"
+    )
+
+    @property
+    def is_qualified(self) -> bool:
+        """Usable from the start (no qualification pending)."""
+        if self.qualified is not None:
+            return self.qualified
+        return self.qualification_time is None
+
+
+class Part(_Frozen):
+    """A part, assembly or end item: what it costs, holds, needs and where it comes from."""
+
+    name: str | None = None
+    unit_cost: NonNeg = 0.0
+    tags: tuple[str, ...] = ()
+    control: tuple[str, ...] = Field((), description="export-control classes: ITAR, EAR:6A003, military, dual-use …")
+    stock: NonNeg = Field(0, description="units already on our side of every border")
+    capacity: NonNeg | None = Field(None, description="units per period at most; default unlimited")
+    build_time: Periods = 0
+    bom: dict[Id, BomLine] = Field(
+        default_factory=dict, description="child -> quantity per unit (a number), or {qty, alternates}"
+    )
+    sources: tuple[Source, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthands(cls, data: Any) -> Any:
+        # `control: ITAR`, `tags: camera` and `bom: {gear: 2}` are natural to write
+        if isinstance(data, dict):
+            fixed = None
+            for key in ("control", "tags"):
+                if isinstance(data.get(key), str):
+                    fixed = fixed or dict(data)
+                    fixed[key] = [data[key]]
+            bom = data.get("bom")
+            if isinstance(bom, dict) and any(not isinstance(v, dict) for v in bom.values()):
+                fixed = fixed or dict(data)
+                fixed["bom"] = {k: v if isinstance(v, (dict, BomLine)) else {"qty": v} for k, v in bom.items()}
+            if fixed is not None:
+                return fixed
+        return data
+
+
+class Demand(_Frozen):
+    """The plan for an end item."""
+
+    rate: NonNeg = Field(description="planned units per period")
+    unit_value: NonNeg | None = Field(None, description="price or margin per unit; default the unit_cost")
+    priority: int | None = Field(None, description="higher wins a scarce shared part; default proportional")
+
+
+class Model(_Frozen):
+    """A production network: suppliers, parts with their BOM and sources, and the plan."""
+
+    name: str | None = None
+    description: str | None = None
+    home: Country = Field(description="the producing country (ISO 3166-1 alpha-2)")
+    period: Period = Period.week
+    as_of: date | None = Field(None, description="date that fixes group membership (NATO, EU)")
+    groups: dict[Id, tuple[str, ...]] = Field(default_factory=dict, description="named country sets")
+    suppliers: dict[Id, Supplier]
+    parts: dict[Id, Part]
+    demand: dict[Id, Demand]
+    references: dict[str, str] = Field(default_factory=dict, description="source key -> citation")
+
+    # derived views, built on first use; the model itself never changes
+    _cache: dict = PrivateAttr(default_factory=dict)
+
+    @property
+    def graph(self):  # -> networkx.MultiDiGraph; imported lazily: graph is a layer above
+        """The network as a networkx graph (built once, cached).
+
+        Nodes carry ``kind`` (part, supplier, country); edges carry ``kind``
+        (uses, sourced_from, located_in, owned_by). See :func:`supplychain.graph.build_graph`.
+        """
+        if "graph" not in self._cache:
+            from supplychain.graph import build_graph
+
+            self._cache["graph"] = build_graph(self)
+        return self._cache["graph"]
+
+    @property
+    def end_items(self) -> tuple[str, ...]:
+        return tuple(self.demand)
+
+
+class ItemFilter(_Frozen):
+    """Which parts an embargo covers: any tag, control class or part id listed matches."""
+
+    tags: tuple[str, ...] = ()
+    control: tuple[str, ...] = ()
+    parts: tuple[Id, ...] = ()
+
+
+class Embargo(_Frozen):
+    """An export stop imposed by some countries on flows to others (DESIGN §3)."""
+
+    name: str | None = None
+    imposed_by: tuple[str, ...] = Field(min_length=1, description="countries or groups")
+    against: tuple[str, ...] | None = Field(None, description="receiving countries or groups; default [home]")
+    items: Literal["all"] | ItemFilter = "all"
+    start: Periods = 0
+    end: Periods | None = Field(None, description="first period no longer embargoed (exclusive)")
+    duration: Periods | None = None
+    severity: float = Field(1.0, gt=0, le=1, description="fraction of each affected flow stopped")
+    reach: tuple[Reach, ...] = (Reach.located, Reach.owned)
+    content_threshold: float = Field(0.0, ge=0, le=1, description="origin share that triggers content reach")
+    content_rule: ContentRule = ContentRule.exceeds
+    in_transit: InTransit = InTransit.delivered
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in ("imposed_by", "against", "reach"):
+                if isinstance(data.get(key), str):
+                    data = {**data, key: [data[key]]}
+        return data
+
+    @model_validator(mode="after")
+    def _end_or_duration(self) -> "Embargo":
+        if self.end is not None and self.duration is not None:
+            raise ValueError("give either end or duration, not both")
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    @property
+    def stop(self) -> int | None:
+        """First period after the embargo (exclusive); None when open-ended."""
+        if self.end is not None:
+            return self.end
+        if self.duration is not None:
+            return self.start + self.duration
+        return None
+
+
+class Disruption(_Frozen):
+    """Suppliers, countries or parts that stop supplying, whoever they ship to.
+
+    The stress test builds these; a scenario may list them too (a fire, a bankruptcy).
+    """
+
+    name: str | None = None
+    suppliers: tuple[Id, ...] = ()
+    countries: tuple[str, ...] = ()
+    parts: tuple[Id, ...] = ()
+    start: Periods = 0
+    end: Periods | None = None
+    duration: Periods | None = None
+    severity: float = Field(1.0, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _end_or_duration(self) -> "Disruption":
+        if self.end is not None and self.duration is not None:
+            raise ValueError("give either end or duration, not both")
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    stop = Embargo.stop
+
+
+class Scenario(_Frozen):
+    """What happens to a model: embargoes and disruptions over a horizon."""
+
+    name: str | None = None
+    description: str | None = None
+    model: str | None = Field(None, description="path of the model file, relative to this scenario file")
+    horizon: int = Field(104, gt=0, description="number of periods simulated")
+    start_date: date | None = Field(None, description="calendar date of period 0 (for reports)")
+    as_of: date | None = Field(None, description="date fixing group membership; default start_date")
+    embargoes: tuple[Embargo, ...] = ()
+    disruptions: tuple[Disruption, ...] = ()
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="model fields replaced for this scenario (deep-merged)"
+    )
+    references: dict[str, str] = Field(default_factory=dict)
