@@ -1,0 +1,29 @@
+"""The command line: ``supplychain validate|show|schema|simulate|exposure|…``.
+
+The only module tree that prints or exits. Each topic registers its commands on
+``app`` from its own module.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="supplychain",
+    help="Supply-chain dependency risk: what an export embargo does to a production line.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+# importing a module registers its commands on `app`
+from supplychain.cli import model_cmds  # noqa: E402,F401
+from supplychain.cli import simulate_cmds  # noqa: E402,F401
+from supplychain.cli import risk_cmds  # noqa: E402,F401
+from supplychain.cli import generate_cmds  # noqa: E402,F401
+
+
+def main() -> None:
+    """Entry point of the ``supplychain`` console script."""
+    app()

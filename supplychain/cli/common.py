@@ -1,0 +1,89 @@
+"""What every command shares: the consoles, error handling, JSON output.
+
+Only the CLI prints or exits. Data goes to stdout, messages and progress to stderr.
+A :class:`~supplychain.errors.SupplyChainError` becomes one red line per problem on
+stderr and exit code 1; anything else is a bug and shows a traceback without locals
+(model data can be sensitive).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+import warnings
+from typing import Any, Callable
+
+import typer
+from rich.console import Console
+
+from supplychain.errors import ModelError, ModelWarning, SupplyChainError
+
+__all__ = ["out", "err", "guarded", "print_json", "to_jsonable"]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Plain JSON types; non-finite floats become null so the output is valid JSON."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if hasattr(obj, "tolist"):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "value") and hasattr(obj, "name") and not isinstance(obj, (int, float, str)):
+        return obj.value  # Enums
+    return obj
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as indented JSON to stdout (same data, same bytes)."""
+    sys.stdout.write(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def guarded(fn: Callable) -> Callable:
+    """Run a command: print warnings and input problems to stderr, exit 1 on bad input."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ModelWarning)
+            try:
+                result = fn(*args, **kwargs)
+            except ModelError as exc:
+                _show_warnings(caught)
+                head = f"{exc.file}: " if exc.file else ""
+                n = len(exc.problems)
+                err.print(f"[bold red]{head}{n} problem{'s' if n != 1 else ''}[/]", markup=True)
+                for p in exc.problems:
+                    err.print(f"[red]{_escape(str(p))}[/]")
+                raise typer.Exit(1) from None
+            except SupplyChainError as exc:
+                _show_warnings(caught)
+                for line in str(exc).splitlines():
+                    err.print(f"[red]{_escape(line)}[/]")
+                raise typer.Exit(1) from None
+            _show_warnings(caught)
+            return result
+
+    return wrapper
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _show_warnings(caught) -> None:
+    seen = set()
+    for w in caught:
+        if issubclass(w.category, ModelWarning) and str(w.message) not in seen:
+            seen.add(str(w.message))
+            err.print(f"[yellow]warning: {_escape(str(w.message))}[/]")
