@@ -1,0 +1,22 @@
+"""The simulation: compile a model to arrays and run scenarios period by period.
+
+``simulate(model, scenario)`` runs one scenario; ``simulate_batch(model, scenarios)``
+runs K scenarios at once along a second array axis and gives the same numbers as K
+single runs.
+"""
+
+from supplychain.sim.results import EndItemResult, SimulationResult
+
+__all__ = ["EndItemResult", "SimulationResult", "simulate", "simulate_batch"]
+
+
+def simulate(model, scenario=None, *, horizon=None, record_stock=False) -> SimulationResult:
+    """Run one scenario (None: no event) and return its :class:`SimulationResult`."""
+    return simulate_batch(model, [scenario], horizon=horizon, record_stock=record_stock)[0]
+
+
+def simulate_batch(model, scenarios, *, horizon=None, record_stock=False) -> list[SimulationResult]:
+    """Run K scenarios in one vectorised pass; one result per scenario, in order."""
+    from supplychain.sim.engine import run_batch
+
+    return run_batch(model, list(scenarios), horizon=horizon, record_stock=record_stock)

@@ -1,0 +1,142 @@
+"""Result objects of a simulation: frozen, with derived figures as properties.
+
+Time figures are in periods, counted from the first embargo or disruption start
+(``event_start``); they are ``None`` when the event never happens within the horizon.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["EndItemResult", "SimulationResult", "PLAN_TOLERANCE"]
+
+#: output within this many units of plan counts as "at plan" (fluid arithmetic)
+PLAN_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class EndItemResult:
+    """One end item's planned and produced units per period, and what they imply."""
+
+    item: str
+    planned: np.ndarray
+    produced: np.ndarray
+    unit_value: float
+    event_start: int | None
+    bottleneck: tuple[str | None, ...]
+
+    @property
+    def lost(self) -> np.ndarray:
+        """Units short of plan per period."""
+        return np.maximum(self.planned - self.produced, 0.0)
+
+    @property
+    def units_lost(self) -> float:
+        return float(self.lost.sum())
+
+    @property
+    def value_lost(self) -> float:
+        return self.units_lost * self.unit_value
+
+    @property
+    def short_periods(self) -> np.ndarray:
+        return np.flatnonzero(self.planned - self.produced > PLAN_TOLERANCE)
+
+    @property
+    def time_to_survive(self) -> int | None:
+        """First period below plan minus the event start; None if never below plan."""
+        short = self.short_periods
+        if len(short) == 0 or self.event_start is None:
+            return None
+        return int(short[0]) - self.event_start
+
+    @property
+    def time_to_recover(self) -> int | None:
+        """First period from which output stays at plan to the horizon, minus the event
+        start; None if output never falls, or has not recovered by the horizon's end."""
+        short = self.short_periods
+        if len(short) == 0 or self.event_start is None:
+            return None
+        back = int(short[-1]) + 1
+        if back >= len(self.planned):
+            return None
+        return back - self.event_start
+
+    @property
+    def main_bottleneck(self) -> str | None:
+        """The part that bound output in the most periods (the earliest on a tie)."""
+        counts = Counter(b for b in self.bottleneck if b is not None)
+        if not counts:
+            return None
+        top = max(counts.values())
+        return next(b for b in self.bottleneck if b is not None and counts[b] == top)
+
+    def to_dict(self, *, series: bool = True) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "planned": float(self.planned.sum()),
+            "produced": float(self.produced.sum()),
+            "units_lost": self.units_lost,
+            "value_lost": self.value_lost,
+            "time_to_survive": self.time_to_survive,
+            "time_to_recover": self.time_to_recover,
+            "bottleneck": self.main_bottleneck,
+        }
+        if series:
+            d["series"] = {
+                "planned": [float(x) for x in self.planned],
+                "produced": [float(x) for x in self.produced],
+                "bottleneck": list(self.bottleneck),
+            }
+        return d
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """What one scenario does to every end item over the horizon."""
+
+    scenario: str | None
+    horizon: int
+    period: str
+    event_start: int | None
+    end_items: dict[str, EndItemResult]
+    stock: dict[str, np.ndarray] | None = field(default=None)
+
+    @property
+    def units_lost(self) -> float:
+        return sum(r.units_lost for r in self.end_items.values())
+
+    @property
+    def value_lost(self) -> float:
+        return sum(r.value_lost for r in self.end_items.values())
+
+    @property
+    def time_to_survive(self) -> int | None:
+        """The earliest time to survive over all end items."""
+        vals = [r.time_to_survive for r in self.end_items.values() if r.time_to_survive is not None]
+        return min(vals) if vals else None
+
+    def to_dict(self, *, series: bool = True) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "horizon": self.horizon,
+            "period": self.period,
+            "event_start": self.event_start,
+            "units_lost": self.units_lost,
+            "value_lost": self.value_lost,
+            "end_items": {k: v.to_dict(series=series) for k, v in self.end_items.items()},
+        }
+
+    def to_frame(self):
+        """A long pandas DataFrame: one row per end item and period (pandas needed)."""
+        import pandas as pd
+
+        rows = []
+        for item, r in self.end_items.items():
+            for t in range(self.horizon):
+                rows.append((item, t, float(r.planned[t]), float(r.produced[t]),
+                             float(r.planned[t] - r.produced[t]), r.bottleneck[t]))
+        return pd.DataFrame(rows, columns=["end_item", "period", "planned", "produced", "lost", "bottleneck"])
