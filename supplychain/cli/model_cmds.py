@@ -1,1 +1,118 @@
-"""Commands: placeholder until implemented."""
+"""Commands about the model itself: ``validate``, ``show`` and ``schema``."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from supplychain.cli import app
+from supplychain.cli.common import err, guarded, out, print_json, to_jsonable
+from supplychain.errors import ModelError, ModelWarning
+from supplychain.io import load_any
+from supplychain.model.schema import Model, Scenario
+from supplychain.reports.model_report import model_summary, render_summary, validation_dict, validation_line
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+@app.command()
+@guarded
+def validate(
+    files: list[Path] = typer.Argument(..., help="model or scenario files (YAML, TOML or JSON)", show_default=False),
+    as_json: bool = typer.Option(False, "--json", help="print a JSON list of {file, valid, problems} to stdout"),
+) -> None:
+    """Check model and scenario files; report every problem of every file.
+
+    Exits 1 when any file is invalid. A scenario is checked together with its model.
+    """
+    entries = []
+    for path in files:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ModelWarning)
+            try:
+                model, scenario = load_any(path)
+                entry = validation_dict(str(path), model=model, scenario=scenario,
+                                        warnings=_messages(caught))
+            except ModelError as exc:
+                entry = validation_dict(str(path), error=exc, warnings=_messages(caught))
+        entries.append(entry)
+        if as_json:
+            continue
+        if entry["valid"]:
+            err.print(f"[green]{_escape(validation_line(entry))}[/]")
+        else:
+            n = len(entry["problems"])
+            err.print(f"[bold red]{_escape(str(path))}: {n} problem{'s' if n != 1 else ''}[/]")
+            for p in entry["problems"]:
+                where = ": ".join(x for x in (p["file"], p["path"]) if x)
+                err.print(f"[red]  {_escape(where + ': ' if where else '')}{_escape(p['message'])}[/]")
+        for w in entry["warnings"]:
+            err.print(f"[yellow]  warning: {_escape(w)}[/]")
+    if as_json:
+        print_json(entries)
+    if not all(e["valid"] for e in entries):
+        raise typer.Exit(1)
+
+
+def _messages(caught) -> list[str]:
+    seen: list[str] = []
+    for w in caught:
+        if issubclass(w.category, ModelWarning) and str(w.message) not in seen:
+            seen.append(str(w.message))
+    return seen
+
+
+@app.command()
+@guarded
+def show(
+    file: Path = typer.Argument(..., help="a model file, or a scenario (shows its model with overrides applied)",
+                                show_default=False),
+    depth: Optional[int] = typer.Option(None, "--depth", min=0, help="BOM levels shown below each end item"),
+    as_json: bool = typer.Option(False, "--json", help="print the same summary as JSON"),
+) -> None:
+    """Summarise a model: counts, supplier countries, tiers and each end item's BOM."""
+    model, scenario = load_any(file)
+    summary = model_summary(model, scenario=scenario, file=str(file), depth=depth)
+    if as_json:
+        print_json(summary)
+    else:
+        out.print(render_summary(summary))
+
+
+class SchemaKind(str, Enum):
+    model = "model"
+    scenario = "scenario"
+
+
+@app.command()
+@guarded
+def schema(
+    kind: Optional[SchemaKind] = typer.Argument(None, help="model or scenario; both when omitted"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the schema to this file"),
+) -> None:
+    """Print the JSON Schema of the model or scenario file format (both by default).
+
+    Editors that understand JSON Schema (VS Code's YAML extension, for one) can use it
+    to complete and check model files as they are written.
+    """
+    schemas = {"model": Model.model_json_schema(), "scenario": Scenario.model_json_schema()}
+    data = schemas[kind.value] if kind is not None else schemas
+    if output is None:
+        print_json(data)
+        return
+    text = json.dumps(to_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        err.print(f"[red]{_escape(str(output))}: cannot write: {_escape(exc.strerror or str(exc))}[/]")
+        raise typer.Exit(1) from None
+    err.print(f"[green]wrote {_escape(str(output))}[/]")
