@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import copy
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
 DATA = Path(__file__).parent / "data"
+
+# CLI tests compare plain text: rich must not colour output a CI runner asks it to force.
+# Set before any test imports the CLI, whose consoles read these once when created.
+for _var in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+    os.environ.pop(_var, None)
 
 # The smallest useful model: DESIGN.md's one-part line as plain data. Tests copy it
 # and break one thing at a time.

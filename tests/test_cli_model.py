@@ -1,0 +1,220 @@
+"""``supplychain validate | show | schema`` through typer's CliRunner: exit codes, lines, JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from supplychain.cli import app
+
+DATA = Path(__file__).parent / "data"
+ONE = str(DATA / "one-part-line.yaml")
+SCENARIO = str(DATA / "canada-stops-gears.yaml")
+SMALL = str(DATA / "small-network.yaml")
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    # bad input is never a crash: no traceback on either stream
+    assert "Traceback" not in result.stdout + result.stderr
+    if result.exit_code != 0 and result.exception is not None:
+        assert isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+@pytest.fixture
+def broken(write):
+    """Two invalid model files: one with three rule problems, one with a shape problem."""
+    a = write("a.yaml", """\
+        home: UK
+        suppliers:
+          plant: {country: TR}
+        parts:
+          widget: {bom: {gear: 1}, sources: [{supplier: plnat}]}
+          gear: {bom: {widget: 1}, sources: [{supplier: plant}]}
+        demand: {widget: {rate: 1}}
+        """)
+    b = write("b.yaml", "home: TR\nsuppliers: {}\nparts: {}\ndemand: {}\nperiod: fortnight\n")
+    return str(a), str(b)
+
+
+def test_help_lists_the_model_commands():
+    result = run("--help")
+    assert result.exit_code == 0
+    for name in ("validate", "show", "schema"):
+        assert name in result.stdout
+
+
+# -- validate -------------------------------------------------------------------------------
+
+
+def test_validate_valid_files():
+    result = run("validate", ONE, SCENARIO, str(DATA / "one-part-line.toml"))
+    assert result.exit_code == 0
+    lines = result.stderr.splitlines()
+    assert lines == [
+        f"ok: {ONE} (model: 2 parts, 2 suppliers, 1 end item)",
+        f"ok: {SCENARIO} (scenario: 1 embargo, 0 disruptions, horizon 20; model: 2 parts, 2 suppliers, 1 end item)",
+        f"ok: {DATA / 'one-part-line.toml'} (model: 2 parts, 2 suppliers, 1 end item)",
+    ]
+    assert result.stdout == ""  # messages go to stderr
+
+
+def test_validate_reports_every_problem_of_every_file(broken):
+    a, b = broken
+    result = run("validate", a, ONE, b)
+    assert result.exit_code == 1
+    err = result.stderr
+    assert f"{a}: 3 problems" in err
+    assert f"{a}:1: home: home 'UK' is not a country code; did you mean 'GB'?" in err
+    assert f"{a}:5: parts.widget.sources[0].supplier: part 'widget' lists unknown supplier 'plnat'; did you mean 'plant'?" in err
+    assert "BOM cycle: widget -> gear -> widget" in err
+    assert f"ok: {ONE}" in err  # the valid file in between is still checked
+    assert f"{b}: 1 problem\n" in err
+    assert "Input should be 'day', 'week' or 'month' (got 'fortnight')" in err
+
+
+def test_validate_json(broken):
+    a, b = broken
+    result = run("validate", "--json", ONE, a)
+    assert result.exit_code == 1
+    entries = json.loads(result.stdout)
+    assert [(e["file"], e["valid"]) for e in entries] == [(ONE, True), (a, False)]
+    assert entries[0]["kind"] == "model"
+    assert entries[0]["counts"] == {"parts": 2, "suppliers": 2, "end_items": 1}
+    assert entries[0]["problems"] == []
+    assert len(entries[1]["problems"]) == 3
+    assert entries[1]["problems"][0] == {
+        "file": f"{a}:1", "path": "home", "message": "home 'UK' is not a country code; did you mean 'GB'?",
+    }
+
+
+def test_validate_json_exit_zero_when_all_valid():
+    result = run("validate", "--json", SCENARIO)
+    assert result.exit_code == 0
+    (entry,) = json.loads(result.stdout)
+    assert entry["kind"] == "scenario" and entry["counts"]["horizon"] == 20
+
+
+def test_validate_shows_capacity_warnings(write, base):
+    base["parts"]["gear"]["capacity"] = 6  # below the 10/period the widget plan needs
+    path = write("m.json", json.dumps(base))
+    result = run("validate", str(path))
+    assert result.exit_code == 0
+    assert "warning: " in result.stderr and "capacity 6/period is below" in result.stderr
+    result = run("validate", "--json", str(path))
+    (entry,) = json.loads(result.stdout)
+    assert entry["valid"] and "capacity 6/period" in entry["warnings"][0]
+
+
+def test_validate_missing_file_and_hostile_yaml(write):
+    bomb = write("bomb.yaml", "a: &a [lol, lol]\nb: [*a, *a]\n")
+    result = run("validate", "absent.yaml", str(bomb))
+    assert result.exit_code == 1
+    assert "absent.yaml: file not found" in result.stderr
+    assert "aliases (*a) are not allowed" in result.stderr
+
+
+def test_validate_without_files_is_a_usage_error():
+    assert run("validate").exit_code == 2
+
+
+# -- show -----------------------------------------------------------------------------------
+
+
+def test_show_prints_counts_countries_tiers_and_trees():
+    result = run("show", SMALL)
+    assert result.exit_code == 0
+    text = result.stdout
+    assert "small network" in text
+    assert "plan 4/week" in text and "plan 2/week" in text
+    assert "frame2  x1  alternate for frame, usable 8 weeks after the trigger  DE" in text
+    assert "sensor  x2 (4 per turret)  NO, TR (qualifies in 12 weeks)" in text
+    assert "Norway" in text and "TR (home)" in text
+
+
+def test_show_depth_cuts_the_tree():
+    full = run("show", SMALL).stdout
+    cut = run("show", "--depth", "1", SMALL).stdout
+    assert "piston" in full and "piston" not in cut
+    assert "engine" in cut
+
+
+def test_show_json():
+    result = run("show", "--json", SMALL)
+    assert result.exit_code == 0
+    s = json.loads(result.stdout)
+    # 5 suppliers in 5 countries; CA, DE, NO, TR, US have one each (ties sorted by code)
+    assert s["counts"] == {"parts": 8, "suppliers": 5, "countries": 5, "end_items": 2}
+    assert [(c["country"], c["suppliers"]) for c in s["countries"]] == [
+        ("CA", 1), ("DE", 1), ("NO", 1), ("TR", 1), ("US", 1)]
+    assert s["tiers"] == [{"tier": 0, "parts": 2}, {"tier": 1, "parts": 4}, {"tier": 2, "parts": 2}]
+    turret = s["end_items"][1]
+    assert (turret["id"], turret["rate"]) == ("turret", 2.0)
+    assert [(r["depth"], r["part"], r["qty_per_end_item"]) for r in turret["bom"]] == [
+        (0, "turret", 1.0), (1, "camera", 2.0), (2, "sensor", 4.0)]
+    sensor = turret["bom"][2]
+    assert sensor["countries"] == ["NO", "TR"]
+    assert sensor["sources"][1] == {"supplier": "plant", "country": "TR", "qualified": False, "qualification_time": 12}
+    frame2 = s["end_items"][0]["bom"][-1]
+    assert (frame2["part"], frame2["alternate_of"], frame2["qualification_time"]) == ("frame2", "frame", 8)
+
+
+def test_show_json_depth_zero_is_the_end_items_alone():
+    s = json.loads(run("show", "--json", "--depth", "0", SMALL).stdout)
+    assert [[r["part"] for r in e["bom"]] for e in s["end_items"]] == [["drone"], ["turret"]]
+
+
+def test_show_is_deterministic():
+    assert run("show", "--json", SMALL).stdout_bytes == run("show", "--json", SMALL).stdout_bytes
+
+
+def test_show_scenario_shows_its_model():
+    s = json.loads(run("show", "--json", SCENARIO).stdout)
+    assert s["scenario"] == SCENARIO  # unnamed scenario: its file
+    assert s["counts"]["parts"] == 2
+
+
+def test_show_invalid_model_exits_1(broken):
+    a, _ = broken
+    result = run("show", a)
+    assert result.exit_code == 1
+    assert f"{a}: 3 problems" in result.stderr
+    assert result.stdout == ""
+
+
+def test_show_negative_depth_is_a_usage_error():
+    assert run("show", "--depth", "-1", SMALL).exit_code == 2
+
+
+# -- schema ---------------------------------------------------------------------------------
+
+
+def test_schema_both_by_default():
+    result = run("schema")
+    assert result.exit_code == 0
+    s = json.loads(result.stdout)
+    assert set(s) == {"model", "scenario"}
+    assert {"home", "suppliers", "parts", "demand"} <= set(s["model"]["properties"])
+    assert "embargoes" in s["scenario"]["properties"]
+    assert s["model"]["required"] == ["home", "suppliers", "parts", "demand"]
+
+
+def test_schema_of_one_kind():
+    s = json.loads(run("schema", "scenario").stdout)
+    assert "horizon" in s["properties"] and "home" not in s["properties"]
+
+
+def test_schema_to_file(tmp_path):
+    target = tmp_path / "model.schema.json"
+    result = run("schema", "model", "--output", str(target))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "suppliers" in json.loads(target.read_text("utf-8"))["properties"]
+
+
+def test_schema_unknown_kind_is_a_usage_error():
+    assert run("schema", "widget").exit_code == 2

@@ -1,0 +1,24 @@
+"""The examples in docstrings run and say what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "supplychain.model.checks",
+    "supplychain.io.safe_yaml",
+    "supplychain.graph.build",
+    "supplychain.graph.bom",
+    "supplychain.reports.model_report",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"{name} has no examples"
+    assert result.failed == 0
