@@ -1,0 +1,119 @@
+"""Exposure through the tiers on a small hand model (every share derived beside it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from supplychain.errors import ModelError
+from supplychain.graph.exposure import exposure_by_country
+from supplychain.model.schema import Model
+
+
+def radar(**changes) -> Model:
+    """radar (1000) = 2 boards (100) + 1 antenna (200), made at home; 5 radars/period at 2000.
+
+    board = 1 chip (40), assembled in CA (supplier ca2, no owner: owned in CA);
+    chip from ca1 (CA facility, US owner) and fr1 (FR), half each; antenna from fr1.
+    """
+    data = {
+        "home": "TR",
+        "suppliers": {"plant": {"country": "TR"}, "ca1": {"country": "CA", "owner": "US"},
+                      "ca2": {"country": "CA"}, "fr1": {"country": "FR"}},
+        "parts": {
+            "radar": {"unit_cost": 1000, "bom": {"board": 2, "antenna": 1}, "sources": [{"supplier": "plant"}]},
+            "board": {"unit_cost": 100, "bom": {"chip": 1}, "sources": [{"supplier": "ca2"}]},
+            "chip": {"unit_cost": 40, "stock": 30, "sources": [{"supplier": "ca1", "share": 0.5},
+                                                               {"supplier": "fr1", "share": 0.5}]},
+            "antenna": {"unit_cost": 200, "stock": 10, "sources": [{"supplier": "fr1"}]},
+        },
+        "demand": {"radar": {"rate": 5, "unit_value": 2000}},
+    }
+    data.update(changes)
+    return Model.model_validate(data)
+
+
+def shares(entry) -> dict[str, float]:
+    return {p.part: p.share for p in entry.parts}
+
+
+def test_located_share_rolls_up_value_through_every_tier():
+    ca = exposure_by_country(radar()).get("CA", "located")
+    # chip: half its supply from ca1 -> 0.5
+    # board: (1 x 40 x 0.5 + value added (100 - 40) x maker in CA 1.0) / 100 = 0.8
+    # radar: (2 x 100 x 0.8 + antenna 200 x 0 + value added 600 x 0 (TR)) / 1000 = 0.16
+    assert shares(ca) == pytest.approx({"radar": 0.16, "board": 0.8, "chip": 0.5})
+    assert ca.end_items == pytest.approx({"radar": 0.16})
+    # 5 radars/period x 2000 x 0.16
+    assert ca.value_per_period == pytest.approx(1600.0)
+
+
+def test_owner_reading_is_reported_apart_from_the_facility():
+    result = exposure_by_country(radar())
+    us = result.get("US", "owned")
+    # ca1 is US-owned: chip 0.5; board 40 x 0.5 / 100 = 0.2; radar 2 x 100 x 0.2 / 1000 = 0.04
+    assert shares(us) == pytest.approx({"radar": 0.04, "board": 0.2, "chip": 0.5})
+    assert result.get("US", "located") is None  # no facility in the US
+    ca_owned = result.get("CA", "owned")
+    # only ca2 (no owner) is Canadian-owned: board 60 x 1.0 / 100 = 0.6; radar 0.12; chip free of CA
+    assert shares(ca_owned) == pytest.approx({"radar": 0.12, "board": 0.6})
+
+
+def test_countries_ranked_by_value_exposed_home_left_out():
+    result = exposure_by_country(radar())
+    # FR: chip 0.5, board 40 x 0.5 / 100 = 0.2, antenna 1.0,
+    #     radar (2 x 100 x 0.2 + 200 x 1.0) / 1000 = 0.24 -> 5 x 2000 x 0.24 = 2400 (both readings)
+    # CA located 1600, CA owned 5 x 2000 x 0.12 = 1200, US owned 400.
+    order = [(c.country, c.basis, c.value_per_period) for c in result.countries]
+    assert order == [("FR", "located", pytest.approx(2400)), ("FR", "owned", pytest.approx(2400)),
+                     ("CA", "located", pytest.approx(1600)), ("CA", "owned", pytest.approx(1200)),
+                     ("US", "owned", pytest.approx(400))]
+    assert all(c.country != "TR" for c in result.countries)
+
+
+def test_supply_periods_of_the_directly_exposed_parts():
+    ca = exposure_by_country(radar(), country="CA").get("CA", "located")
+    cover = {p.part: p.supply_periods for p in ca.direct_parts}
+    # chip: 30 in stock / (5 radars x 2 boards x 1 chip = 10 per period) = 3;
+    # board: nothing in stock / 10 per period = 0
+    assert cover == pytest.approx({"board": 0.0, "chip": 3.0})
+    assert ca.min_supply_periods == 0.0
+    # radar depends on CA only through its children: not direct
+    assert not next(p for p in ca.parts if p.part == "radar").direct
+
+
+def test_a_group_counts_as_one_block():
+    model = radar(groups={"WEST": ["CA", "FR"]})
+    west = exposure_by_country(model, country="WEST").get("WEST", "located")
+    # chip 0.5 + 0.5 = 1; board (40 x 1 + 60 x 1) / 100 = 1; antenna 1;
+    # radar (2 x 100 x 1 + 200 x 1) / 1000 = 0.4 -> 5 x 2000 x 0.4 = 4000
+    assert west.end_items == pytest.approx({"radar": 0.4})
+    assert west.value_per_period == pytest.approx(4000.0)
+
+
+def test_a_country_nothing_depends_on_gives_no_entry():
+    assert exposure_by_country(radar(), country="JP").countries == ()
+
+
+def test_unknown_country_is_named():
+    with pytest.raises(ModelError, match="'XX' is neither a country code nor a group"):
+        exposure_by_country(radar(), country="XX")
+
+
+def test_costless_assembly_takes_the_largest_share():
+    model = radar()
+    parts = {pid: p.model_copy(update={"unit_cost": 0.0}) for pid, p in model.parts.items()}
+    ca = exposure_by_country(model.model_copy(update={"parts": parts}), country="CA").get("CA", "located")
+    # no value anywhere: board = max(maker in CA 1.0, chip 0.5) = 1.0; radar = max(0 (TR), board 1.0, antenna 0)
+    assert shares(ca) == pytest.approx({"radar": 1.0, "board": 1.0, "chip": 0.5})
+
+
+def test_to_dict_and_frame_carry_the_same_rows():
+    result = exposure_by_country(radar())
+    d = result.to_dict()
+    assert d["period"] == "week"
+    assert d["countries"][0]["country"] == "FR"
+    frame = result.to_frame()
+    assert len(frame) == sum(len(c.parts) for c in result.countries)
+    radar_row = frame[(frame.country == "CA") & (frame.basis == "located") & (frame.part == "radar")]
+    assert radar_row.share.item() == pytest.approx(0.16)
+    assert radar_row.supply_periods.item() == 0.0  # radar: 0 in stock / 5 per period
