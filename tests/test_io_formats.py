@@ -133,3 +133,11 @@ def test_bad_override_is_reported(with_model):
     assert note.message == "(the model was validated with this scenario's overrides applied)"
     assert note.file == str(path) and note.path == ("overrides",)
     assert info.value.file == str(path)
+
+
+@pytest.mark.parametrize("ext", ["yaml", "toml", "json"])
+def test_a_leading_byte_order_mark_is_ignored(data_dir, write, ext):
+    # Windows editors may start a UTF-8 file with the BOM bytes EF BB BF
+    raw = (data_dir / f"one-part-line.{ext}").read_bytes()
+    path = write(f"bom.{ext}", b"\xef\xbb\xbf" + raw)
+    assert load_model(path) == load_model(data_dir / "one-part-line.yaml")

@@ -97,7 +97,7 @@ def read_data(path: str | Path) -> tuple[Any, dict[tuple, int]]:
             raise ModelError(f"nesting deeper than {MAX_DEPTH} levels", file=where)
         return data, {}
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a leading BOM (Windows editors) is not text
     except UnicodeDecodeError as exc:
         raise ModelError(f"not UTF-8 text (byte {exc.start})", file=where) from None
     if fmt == "toml":
