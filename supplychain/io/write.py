@@ -1,0 +1,81 @@
+"""Writing model and scenario data to JSON or YAML files, byte for byte reproducibly.
+
+The same data gives the same bytes: keys keep their insertion order, JSON is compact
+(no spaces) or indented, UTF-8, with a final newline; non-finite numbers are refused
+(JSON has none). A file is written to a temporary name beside it and then renamed,
+so a reader never sees half a model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+__all__ = ["write_data", "json_bytes", "yaml_bytes", "plain_data"]
+
+
+def plain_data(obj: Any) -> Any:
+    """``obj`` as plain JSON-ready data: a pydantic model is dumped without its defaults."""
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json", exclude_defaults=True)
+    return obj
+
+
+def json_bytes(data: Any, *, indent: int | None = None) -> bytes:
+    """``data`` as UTF-8 JSON: compact unless ``indent`` is given; key order kept.
+
+    >>> json_bytes({"home": "TR", "parts": {"a": {"unit_cost": 1.5}}})
+    b'{"home":"TR","parts":{"a":{"unit_cost":1.5}}}\\n'
+    """
+    separators = (",", ":") if indent is None else (",", ": ")
+    text = json.dumps(plain_data(data), separators=separators, indent=indent, sort_keys=False,
+                      ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def yaml_bytes(data: Any) -> bytes:
+    """``data`` as UTF-8 YAML in block style, key order kept.
+
+    Strings a YAML 1.1 reader would retype (``NO``, ``on``, ``0755``) come out quoted.
+
+    >>> print(yaml_bytes({"suppliers": {"fjord": {"country": "NO"}}}).decode(), end="")
+    suppliers:
+      fjord:
+        country: 'NO'
+    """
+    text = yaml.safe_dump(plain_data(data), sort_keys=False, allow_unicode=True,
+                          default_flow_style=False, width=100)
+    return text.encode("utf-8")
+
+
+_WRITERS = {".json": json_bytes, ".yaml": yaml_bytes, ".yml": yaml_bytes}
+
+
+def write_data(data: Any, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write model or scenario data (a dict or a pydantic model) to a .json or .yaml file.
+
+    The format follows the suffix; JSON is compact. Refuses to replace an existing file
+    unless ``overwrite`` (``FileExistsError``); an unknown suffix is a ``ValueError``.
+    Returns the path written.
+    """
+    path = Path(path)
+    encode = _WRITERS.get(path.suffix.lower())
+    if encode is None:
+        raise ValueError(f"cannot write {path}: unknown file type {path.suffix!r}; use .json, .yaml or .yml")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; refusing to overwrite it")
+    payload = encode(data)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
