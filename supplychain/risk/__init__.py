@@ -13,8 +13,9 @@ from supplychain.risk.lp import (
     performance_impact,
     time_to_survive_lp,
 )
+from supplychain.risk.stress import StressResult, StressRow, stress_test
 
 __all__ = [
     "LPImpact", "LPNetwork", "compile_lp", "impact_lp", "open_fractions", "performance_impact",
-    "time_to_survive_lp",
+    "time_to_survive_lp", "StressResult", "StressRow", "stress_test",
 ]

@@ -1,0 +1,290 @@
+"""The stress test: every country, supplier or part disrupted in turn, ranked by the loss.
+
+Each target gets one disruption of its recovery time ``T`` starting at ``start``, and all
+of them are simulated in one batched call (:func:`supplychain.sim.simulate_batch`). Beside
+the simulated figures each row carries the LP bounds of :mod:`supplychain.risk.lp`: the
+time to survive the target's loss for good, and the least value lost over ``T``. The
+**risk exposure index** is a row's LP impact divided by the largest one (1.0 = the worst
+target; 0 for all when nothing costs anything). The undisrupted LP time to survive sits
+beside every row: when capacities cannot meet the plan it is finite, and every row's
+time to survive is capped by it.
+
+``T`` is the supplier's ``recovery_time``; for a country, the largest ``recovery_time``
+among its suppliers; failing that the ``recovery_time`` argument; failing that the
+horizon. A country disruption stops the suppliers located there; the home country is not
+a stress-test target (an embargo never comes from home; disrupt the home plant by
+supplier). Rows run from the most simulated units lost down (ties: more value lost, then
+the shorter LP time to survive, then id). Times are in the model's periods.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from supplychain.errors import InfeasibleError
+from supplychain.model.countries import country_name
+from supplychain.model.schema import Disruption, Model, Scenario
+from supplychain.risk.lp import compile_lp, impact_lp, time_to_survive_lp
+
+__all__ = ["By", "StressRow", "StressResult", "stress_test", "disruption_for", "recovery_time_for"]
+
+By = Literal["country", "supplier", "part"]
+_BY = ("country", "supplier", "part")
+
+
+@dataclass(frozen=True)
+class ItemLoss:
+    """What one end item loses in one row: simulated units and value (None when not
+    simulated), the part that bound it most often, and the LP's least loss over ``T``."""
+
+    item: str
+    units_lost: float | None
+    value_lost: float | None
+    bottleneck: str | None
+    lp_units_lost: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"item": self.item, "units_lost": self.units_lost, "value_lost": self.value_lost,
+                "bottleneck": self.bottleneck, "lp_units_lost": self.lp_units_lost}
+
+
+@dataclass(frozen=True)
+class StressRow:
+    """One disrupted target: simulated loss, LP bounds, index and the reason.
+
+    Simulated figures (``units_lost``, ``value_lost``, ``time_to_survive``,
+    ``time_to_recover``) are within the horizon and ``None`` when not simulated;
+    ``time_to_survive`` is the earliest over the end items, ``time_to_recover`` the
+    latest, ``None`` when output never fell -- or, with ``recovered`` False, when it had
+    not recovered by the horizon's end. LP figures: ``lp_time_to_survive`` (``inf`` =
+    unbounded), ``lp_impact`` (value over ``recovery_time``). ``items`` lists the end
+    items that lose output (simulated or in the LP), most units first.
+    """
+
+    by: By
+    target: str
+    name: str
+    recovery_time: int
+    units_lost: float | None
+    value_lost: float | None
+    time_to_survive: int | None
+    time_to_recover: int | None
+    recovered: bool | None
+    lp_time_to_survive: float
+    lp_impact: float
+    risk_exposure_index: float
+    baseline_lp_time_to_survive: float
+    items: tuple[ItemLoss, ...]
+
+    @property
+    def bottleneck(self) -> str | None:
+        """The part that bound output of the end item losing the most units."""
+        return next((i.bottleneck for i in self.items if i.bottleneck is not None), None)
+
+    @property
+    def reason(self) -> str:
+        """One line saying why the row ranks where it does, e.g.
+        ``sensor binds; camera loses 60 units``."""
+        if not self.items:
+            if self.lp_time_to_survive == math.inf:
+                return "no loss: the rest of the network covers it"
+            return "no loss within the horizon"
+        simulated = self.units_lost is not None
+        losses = ", ".join(
+            f"{i.item} loses {(i.units_lost if simulated else i.lp_units_lost):,.6g} units" for i in self.items
+        )
+        head = f"{self.bottleneck} binds; " if self.bottleneck else ""
+        return head + losses + ("" if simulated else " (LP bound)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by, "target": self.target, "name": self.name, "recovery_time": self.recovery_time,
+            "units_lost": self.units_lost, "value_lost": self.value_lost,
+            "time_to_survive": self.time_to_survive, "time_to_recover": self.time_to_recover,
+            "recovered": self.recovered,
+            "lp_time_to_survive": _json_time(self.lp_time_to_survive),
+            "lp_impact": self.lp_impact, "risk_exposure_index": self.risk_exposure_index,
+            "baseline_lp_time_to_survive": _json_time(self.baseline_lp_time_to_survive),
+            "bottleneck": self.bottleneck, "reason": self.reason,
+            "items": [i.to_dict() for i in self.items],
+        }
+
+
+def _json_time(t: float) -> float | str:
+    # JSON has no infinity; "unbounded" says what it means
+    return "unbounded" if t == math.inf else t
+
+
+@dataclass(frozen=True)
+class StressResult:
+    """The stress test's rows, ranked (see the module docstring), and its settings."""
+
+    by: By
+    horizon: int
+    start: int
+    period: str
+    simulated: bool
+    baseline_lp_time_to_survive: float
+    rows: tuple[StressRow, ...]
+
+    def top(self, n: int) -> "StressResult":
+        """The same result keeping the first ``n`` rows."""
+        return StressResult(self.by, self.horizon, self.start, self.period, self.simulated,
+                            self.baseline_lp_time_to_survive, self.rows[:n])
+
+    def row(self, target: str) -> StressRow:
+        for r in self.rows:
+            if r.target == target:
+                return r
+        raise KeyError(target)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by, "horizon": self.horizon, "start": self.start, "period": self.period,
+            "simulated": self.simulated,
+            "baseline_lp_time_to_survive": _json_time(self.baseline_lp_time_to_survive),
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+    def to_frame(self):
+        """One row per target, in rank order (pandas needed)."""
+        import pandas as pd
+
+        cols = ["rank", "by", "target", "name", "recovery_time", "units_lost", "value_lost", "time_to_survive",
+                "time_to_recover", "recovered", "lp_time_to_survive", "lp_impact", "risk_exposure_index",
+                "baseline_lp_time_to_survive", "bottleneck", "reason"]
+        rows = [
+            (k, r.by, r.target, r.name, r.recovery_time, r.units_lost, r.value_lost, r.time_to_survive,
+             r.time_to_recover, r.recovered, r.lp_time_to_survive, r.lp_impact, r.risk_exposure_index,
+             r.baseline_lp_time_to_survive, r.bottleneck, r.reason)
+            for k, r in enumerate(self.rows, 1)
+        ]
+        return pd.DataFrame(rows, columns=cols)
+
+
+def _targets(model: Model, by: By) -> list[tuple[str, str]]:
+    """(id, display name) of every target, in a fixed order."""
+    if by == "country":
+        codes = sorted({s.country for s in model.suppliers.values()} - {model.home})
+        return [(c, country_name(c)) for c in codes]
+    if by == "supplier":
+        return [(sid, s.name or sid) for sid, s in model.suppliers.items()]
+    return [(pid, p.name or pid) for pid, p in model.parts.items()]
+
+
+def recovery_time_for(model: Model, by: By, target: str, *, default: int | None, horizon: int) -> int:
+    """Periods the target's disruption lasts (see the module docstring for the order).
+
+    >>> m = Model.model_validate({"home": "TR", "suppliers": {
+    ...     "a": {"country": "CA", "recovery_time": 8}, "b": {"country": "CA", "recovery_time": 12},
+    ...     "c": {"country": "FR"}}, "parts": {"g": {"sources": [{"supplier": "a"}]}},
+    ...     "demand": {"g": {"rate": 1}}})
+    >>> recovery_time_for(m, "country", "CA", default=None, horizon=104)
+    12
+    >>> recovery_time_for(m, "supplier", "c", default=20, horizon=104)
+    20
+    >>> recovery_time_for(m, "part", "g", default=None, horizon=104)
+    104
+    """
+    own: list[int] = []
+    if by == "supplier":
+        rt = model.suppliers[target].recovery_time
+        own = [rt] if rt is not None else []
+    elif by == "country":
+        own = [s.recovery_time for s in model.suppliers.values()
+               if s.country == target and s.recovery_time is not None]
+    if own:
+        return max(own)
+    return default if default is not None else horizon
+
+
+def disruption_for(by: By, target: str, *, start: int, duration: int) -> Disruption:
+    """The disruption that stops one country, supplier or part for ``duration`` periods."""
+    key = {"country": "countries", "supplier": "suppliers", "part": "parts"}[by]
+    return Disruption(name=f"{by} {target}", start=start, duration=duration, **{key: (target,)})
+
+
+def stress_test(
+    model: Model,
+    *,
+    by: By = "country",
+    recovery_time: int | None = None,
+    horizon: int = 104,
+    start: int = 0,
+    simulate: bool = True,
+) -> StressResult:
+    """Disrupt every country (or supplier, or part) in turn and rank what each costs.
+
+    All disruptions run in one :func:`supplychain.sim.simulate_batch` call; each also
+    gets the LP time to survive and the LP impact over its recovery time, and the risk
+    exposure index. ``simulate=False`` skips the simulation (LP figures only; rows then
+    rank by LP impact, then LP time to survive, then id) -- for networks too large to
+    simulate every target.
+    """
+    if by not in _BY:
+        raise InfeasibleError(f"stress test by {by!r}: choose one of {', '.join(_BY)}")
+    if horizon <= 0:
+        raise InfeasibleError(f"horizon {horizon} must be at least 1 period")
+    if not 0 <= start < horizon:
+        raise InfeasibleError(f"start {start} must fall within the horizon (0 to {horizon - 1})")
+    if recovery_time is not None and recovery_time < 0:
+        raise InfeasibleError(f"recovery_time {recovery_time} must be 0 or more periods")
+
+    targets = _targets(model, by)
+    durations = [recovery_time_for(model, by, t, default=recovery_time, horizon=horizon) for t, _ in targets]
+    disruptions = [disruption_for(by, t, start=start, duration=T) for (t, _), T in zip(targets, durations)]
+
+    net = compile_lp(model)
+    baseline = time_to_survive_lp(net)
+    lp_tts = [time_to_survive_lp(net, d) for d in disruptions]
+    lp_imp = [impact_lp(net, d, recovery_time=T) for d, T in zip(disruptions, durations)]
+    worst = max((i.value for i in lp_imp), default=0.0)
+
+    sims: list[Any] = [None] * len(targets)
+    if simulate and targets:
+        from supplychain.sim import simulate_batch
+
+        scenarios = [Scenario(name=d.name, horizon=horizon, disruptions=(d,)) for d in disruptions]
+        sims = simulate_batch(model, scenarios, horizon=horizon)
+
+    rows = []
+    for (target, name), T, d_tts, imp, sim in zip(targets, durations, lp_tts, lp_imp, sims):
+        rows.append(_row(model, by, target, name, T, d_tts, imp, sim, baseline, worst))
+
+    if simulate:
+        rows.sort(key=lambda r: (-(r.units_lost or 0.0), -(r.value_lost or 0.0), r.lp_time_to_survive, r.target))
+    else:
+        rows.sort(key=lambda r: (-r.lp_impact, r.lp_time_to_survive, r.target))
+    return StressResult(by=by, horizon=horizon, start=start, period=model.period.value, simulated=simulate,
+                        baseline_lp_time_to_survive=baseline, rows=tuple(rows))
+
+
+def _row(model, by, target, name, T, lp_tts, imp, sim, baseline, worst) -> StressRow:
+    items: list[ItemLoss] = []
+    units = value = tts = ttr = recovered = None
+    if sim is not None:
+        fell = [r for r in sim.end_items.values() if r.time_to_survive is not None]
+        units, value = float(sim.units_lost), float(sim.value_lost)
+        tts = min((r.time_to_survive for r in fell), default=None)
+        if fell:
+            recovered = all(r.time_to_recover is not None for r in fell)
+            ttr = max(r.time_to_recover for r in fell) if recovered else None
+        for item, r in sim.end_items.items():
+            if r.units_lost > 0 or imp.lost.get(item, 0.0) > 0:
+                items.append(ItemLoss(item, float(r.units_lost), float(r.value_lost), r.main_bottleneck,
+                                      imp.lost.get(item, 0.0)))
+        items.sort(key=lambda i: (-i.units_lost, -i.lp_units_lost, i.item))
+    else:
+        for item, lost in imp.lost.items():
+            if lost > 0:
+                items.append(ItemLoss(item, None, None, None, lost))
+        items.sort(key=lambda i: (-i.lp_units_lost, i.item))
+    return StressRow(
+        by=by, target=target, name=name, recovery_time=T,
+        units_lost=units, value_lost=value, time_to_survive=tts, time_to_recover=ttr, recovered=recovered,
+        lp_time_to_survive=lp_tts, lp_impact=imp.value,
+        risk_exposure_index=round(imp.value / worst, 9) if worst > 0 else 0.0,
+        baseline_lp_time_to_survive=baseline, items=tuple(items),
+    )

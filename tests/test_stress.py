@@ -1,0 +1,131 @@
+"""The stress test: batched disruptions ranked by loss, with the LP bounds beside them."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from supplychain.errors import InfeasibleError
+from supplychain.model.schema import Model
+from supplychain.risk.stress import recovery_time_for, stress_test
+from test_lp import camera
+
+
+def test_lp_figures_and_index_without_simulating():
+    # recovery time 20 for every country (no supplier gives one); LP over T = 20 (test_lp):
+    # CA: sensors 20 + 6 x 20 = 140 -> 60 lost, 60,000;  TTS 20 + 6t >= 10t -> 5
+    # FR: sensors 50 + 6 x 20 = 170 -> 30 lost, 30,000;  TTS 50 + 6t >= 10t -> 12.5
+    # JP: lenses (120 + 12 x 20) / 2 = 180 -> 20 lost, 20,000;  TTS 120 + 12t >= 20t -> 15
+    # KR, US: nothing lost, unbounded.  Index = impact / 60,000.
+    result = stress_test(camera(), recovery_time=20, simulate=False)
+    got = [(r.target, r.lp_time_to_survive, r.lp_impact, r.risk_exposure_index) for r in result.rows]
+    assert got == [
+        ("CA", pytest.approx(5.0), pytest.approx(60_000.0), pytest.approx(1.0)),
+        ("FR", pytest.approx(12.5), pytest.approx(30_000.0), pytest.approx(0.5)),
+        ("JP", pytest.approx(15.0), pytest.approx(20_000.0), pytest.approx(1 / 3)),
+        ("KR", math.inf, 0.0, 0.0),
+        ("US", math.inf, 0.0, 0.0),
+    ]
+    assert result.rows[0].units_lost is None
+    assert result.rows[0].reason == "camera loses 60 units (LP bound)"
+    assert all(r.baseline_lp_time_to_survive == math.inf for r in result.rows)
+    assert "TR" not in [r.target for r in result.rows]  # home is no target
+
+
+def test_capacity_short_baseline_is_reported_on_every_row():
+    # sensor sources 4 + 4 = 8/period: 50 + 8t >= 10t -> baseline 25 (test_lp)
+    result = stress_test(camera(sensor_caps=(4, 4)), by="supplier", recovery_time=10, simulate=False)
+    assert result.baseline_lp_time_to_survive == pytest.approx(25.0)
+    assert [r.baseline_lp_time_to_survive for r in result.rows] == [pytest.approx(25.0)] * len(result.rows)
+    # spare makes nothing: its loss changes nothing, the baseline still binds
+    assert result.row("spare").lp_time_to_survive == pytest.approx(25.0)
+
+
+def test_recovery_time_order_supplier_country_default_horizon():
+    m = camera()
+    suppliers = {**m.suppliers,
+                 "sens_ca": m.suppliers["sens_ca"].model_copy(update={"recovery_time": 8}),
+                 "lens_ca": m.suppliers["lens_ca"].model_copy(update={"recovery_time": 12})}
+    m = m.model_copy(update={"suppliers": suppliers})
+    assert recovery_time_for(m, "country", "CA", default=30, horizon=104) == 12  # max over CA's suppliers
+    assert recovery_time_for(m, "supplier", "sens_ca", default=30, horizon=104) == 8
+    assert recovery_time_for(m, "supplier", "sens_fr", default=30, horizon=104) == 30
+    assert recovery_time_for(m, "part", "lens", default=None, horizon=104) == 104
+
+
+def test_settings_are_checked():
+    with pytest.raises(InfeasibleError, match="start 60 must fall within the horizon"):
+        stress_test(camera(), horizon=52, start=60, simulate=False)
+    with pytest.raises(InfeasibleError, match="choose one of country, supplier, part"):
+        stress_test(camera(), by="plant", simulate=False)
+
+
+def test_result_exports():
+    result = stress_test(camera(), recovery_time=20, simulate=False)
+    d = result.to_dict()
+    assert d["rows"][3]["lp_time_to_survive"] == "unbounded"
+    assert d["baseline_lp_time_to_survive"] == "unbounded"
+    frame = result.to_frame()
+    assert list(frame["target"]) == ["CA", "FR", "JP", "KR", "US"]
+    assert frame.loc[0, "rank"] == 1
+    assert [r.target for r in result.top(2).rows] == ["CA", "FR"]
+
+
+# -- simulated figures: need the engine ------------------------------------------------
+
+
+def _engine():
+    pytest.importorskip("supplychain.sim.engine")
+
+
+def test_camera_stress_test_simulated_and_ranked():
+    _engine()
+    # All three disruptions last T = 20 from period 0; lead times 0, plan 10 cameras/period.
+    # CA: sensors 20 own + 6/period from FR, 10 needed: 4 short a period -> stock gone after
+    #     periods 0..4; from 5 to 19 only 6 cameras: 15 x 4 = 60 lost; TTS 5; CA back at 20.
+    # FR: CA ships its 30 held sensors first (10/period in periods 0..2, its capacity unused),
+    #     then 6/period; own 20 cover the 4 short in periods 3..7; 8..19 lose 4: 12 x 4 = 48.
+    # JP: lenses 120 + 12/period, 20 needed: 8 short -> periods 0..14 at plan; 15..19 lose
+    #     (20 - 12) / 2 = 4 cameras: 5 x 4 = 20.  KR, US: no loss (ties: LP inf, then id).
+    result = stress_test(camera(), recovery_time=20, horizon=40)
+    got = [(r.target, r.units_lost, r.value_lost, r.time_to_survive, r.time_to_recover) for r in result.rows]
+    assert got == [
+        ("CA", pytest.approx(60.0), pytest.approx(60_000.0), 5, 20),
+        ("FR", pytest.approx(48.0), pytest.approx(48_000.0), 8, 20),
+        ("JP", pytest.approx(20.0), pytest.approx(20_000.0), 15, 20),
+        ("KR", 0.0, 0.0, None, None),
+        ("US", 0.0, 0.0, None, None),
+    ]
+    ca = result.rows[0]
+    assert ca.bottleneck == "sensor" and ca.recovered is True
+    assert ca.reason == "sensor binds; camera loses 60 units"
+    assert result.rows[2].bottleneck == "lens"
+    # the LP bound sits beside: TTS 5 >= 5, 12.5 >= 8, 15 >= 15
+    assert [r.lp_time_to_survive for r in result.rows[:3]] == [pytest.approx(5.0), pytest.approx(12.5),
+                                                               pytest.approx(15.0)]
+
+
+def test_a_disruption_past_the_horizon_has_not_recovered():
+    _engine()
+    # CA closed for 50 periods in a 30-period horizon: sensors short from period 5 to the end
+    row = stress_test(camera(), recovery_time=50, horizon=30).row("CA")
+    assert row.time_to_survive == 5 and row.time_to_recover is None and row.recovered is False
+    # periods 5..29 lose 4 cameras each: 25 x 4 = 100
+    assert row.units_lost == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lp_bounds_the_simulation_on_generated_networks(seed):
+    # DESIGN §5: the LP time to survive is at least the simulated one, and its least loss
+    # over T at most the simulated value lost (disruption from period 0, T within the horizon).
+    _engine()
+    synthetic = pytest.importorskip("supplychain.synthetic")
+    model = Model.model_validate(synthetic.generate_network(60, seed=seed, n_countries=8))
+    result = stress_test(model, horizon=64, recovery_time=16)
+    assert len(result.rows) == 7  # 8 countries, home excluded
+    for r in result.rows:
+        if r.time_to_survive is not None:
+            assert r.lp_time_to_survive >= r.time_to_survive - 1e-6, r.target
+        if r.recovery_time <= result.horizon:  # the LP's span lies inside the simulated one
+            assert r.lp_impact <= r.value_lost * (1 + 1e-6) + 1e-6, r.target
