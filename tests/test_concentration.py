@@ -116,3 +116,36 @@ def test_results_ranked_and_exported():
                              "parts": ["uav"]}
     frame = result.to_frame()
     assert frame.set_index("part").loc["engine", "spof_for"] == "uav"
+
+
+# -- the command line -------------------------------------------------------------------
+
+import json  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from supplychain.cli import app  # noqa: E402
+
+
+def run(*args):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def test_cli_concentration(tmp_path):
+    path = tmp_path / "uav.json"
+    path.write_text(json.dumps(uav().model_dump(mode="json", exclude_defaults=True)), encoding="utf-8")
+    result = run("concentration", path)
+    assert result.exit_code == 0, result.stderr
+    # single source: uav, engine, camera, cam2; single country: those and gps; SPOFs as above
+    assert "4 single-source parts, 5 single-country parts, 4 single points of failure" in result.stdout
+    assert any("rotax" in line and "AT" in line and "engine" in line for line in result.stdout.splitlines())
+    data = json.loads(run("concentration", path, "--json").stdout)
+    assert data["single_source_parts"] == ["uav", "engine", "camera", "cam2"]
+    assert [s["id"] for s in data["spofs"]] == ["plant", "rotax", "engine", "uav"]
+    out = tmp_path / "c.csv"
+    assert run("concentration", path, "--csv", out).exit_code == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "part,hhi,countries,qualified_sources,single_source,single_country,spof_for"
+    assert lines[2] == "engine,10000.0,AT:100%,1,True,True,uav"

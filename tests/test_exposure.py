@@ -117,3 +117,57 @@ def test_to_dict_and_frame_carry_the_same_rows():
     radar_row = frame[(frame.country == "CA") & (frame.basis == "located") & (frame.part == "radar")]
     assert radar_row.share.item() == pytest.approx(0.16)
     assert radar_row.supply_periods.item() == 0.0  # radar: 0 in stock / 5 per period
+
+
+# -- the command line -------------------------------------------------------------------
+
+import json  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from supplychain.cli import app  # noqa: E402
+
+
+def run(*args):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def radar_file(tmp_path):
+    path = tmp_path / "radar.json"
+    path.write_text(json.dumps(radar().model_dump(mode="json", exclude_defaults=True)), encoding="utf-8")
+    return path
+
+
+def test_cli_exposure_ranked_table(tmp_path):
+    result = run("exposure", radar_file(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] in (["1"], ["3"])]
+    # columns: #, country, as, value/week, parts, direct, min supply, end items: value share
+    # FR 2,400 first (4 parts: radar, board, chip, antenna; chip and antenna direct; antenna
+    # 10 / 5 = 2 periods, chip 30 / 10 = 3); then CA located 1,600 third (values derived above)
+    assert rows[0] == ["1", "FR", "located", "2,400", "4", "2", "2", "radar", "24.0%"]
+    assert rows[1] == ["3", "CA", "located", "1,600", "3", "2", "0", "radar", "16.0%"]
+
+
+def test_cli_exposure_one_country_json_and_csv(tmp_path):
+    out = tmp_path / "ca.csv"
+    result = run("exposure", radar_file(tmp_path), "--country", "CA", "--json", "--csv", out)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [(c["country"], c["basis"]) for c in data["countries"]] == [("CA", "located"), ("CA", "owned")]
+    assert data["countries"][0]["end_items"] == {"radar": pytest.approx(0.16)}
+    radar_row = next(p for p in data["countries"][0]["parts"] if p["part"] == "radar")
+    assert radar_row["supply_periods"] == 0.0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    # CA located: radar, board, chip; CA owned: radar, board
+    assert len(lines) == 1 + 5
+    assert lines[1].startswith("CA,located,radar,True,0.16,False")
+
+
+def test_cli_exposure_unknown_country(tmp_path):
+    result = run("exposure", radar_file(tmp_path), "--country", "XX")
+    assert result.exit_code == 1
+    assert "'XX' is neither a country code nor a group" in result.stderr
+    assert result.stdout == ""

@@ -153,3 +153,13 @@ def test_compiled_network_gives_the_same_answers():
 def test_unknown_ids_in_a_disruption_are_named():
     with pytest.raises(ModelError, match="unknown supplier 'nobody'"):
         time_to_survive_lp(camera(), Disruption(suppliers=("nobody",)))
+
+
+@pytest.mark.parametrize("name", ["supplychain.risk.lp", "supplychain.risk.stress", "supplychain.graph.exposure",
+                                  "supplychain.graph.concentration", "supplychain.reports.risk_report"])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0

@@ -129,3 +129,58 @@ def test_lp_bounds_the_simulation_on_generated_networks(seed):
             assert r.lp_time_to_survive >= r.time_to_survive - 1e-6, r.target
         if r.recovery_time <= result.horizon:  # the LP's span lies inside the simulated one
             assert r.lp_impact <= r.value_lost * (1 + 1e-6) + 1e-6, r.target
+
+
+# -- the command line -------------------------------------------------------------------
+
+import json  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from supplychain.cli import app  # noqa: E402
+
+
+def run(*args):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def camera_file(tmp_path):
+    path = tmp_path / "camera.json"
+    path.write_text(json.dumps(camera().model_dump(mode="json", exclude_defaults=True)), encoding="utf-8")
+    return path
+
+
+def test_cli_stress_test_table_json_and_csv(tmp_path):
+    _engine()
+    model = camera_file(tmp_path)
+    result = run("stress-test", model, "--recovery-time", 20, "--horizon", 40)
+    assert result.exit_code == 0, result.stderr
+    assert "Undisrupted LP time to survive: unbounded" in result.stdout
+    # rank 1 is CA: 60 cameras (60,000) lost, simulated TTS 5, recovered at 20, LP TTS 5
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.split()[:1] == ["1"]}
+    # columns: #, country, T, lost, value, TTS, TTR, LP TTS, LP value, index
+    assert rows["1"] == ["1", "CA", "20", "60", "60,000", "5", "20", "5", "60,000", "1.00"]
+    assert "1. CA: sensor binds; camera loses 60 units" in result.stdout
+    data = json.loads(run("stress-test", model, "--recovery-time", 20, "--horizon", 40, "--json",
+                          "--top", 2).stdout)
+    assert [r["target"] for r in data["rows"]] == ["CA", "FR"]
+    assert data["rows"][0]["units_lost"] == pytest.approx(60.0)
+    assert data["baseline_lp_time_to_survive"] == "unbounded"
+    out = tmp_path / "stress.csv"
+    result = run("stress-test", model, "--by", "supplier", "--recovery-time", 20, "--horizon", 40, "--csv", out)
+    assert result.exit_code == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("rank,by,target,name,recovery_time,units_lost")
+    assert len(lines) == 1 + 7  # header + one row per supplier
+    assert "wrote 7 rows" in result.stderr
+
+
+def test_cli_stress_test_bad_input_is_one_red_line(tmp_path):
+    result = run("stress-test", tmp_path / "absent.yaml")
+    assert result.exit_code == 1
+    assert "file not found" in result.stderr
+    result = run("stress-test", camera_file(tmp_path), "--horizon", 10, "--start", 12)
+    assert result.exit_code == 1
+    assert "start 12 must fall within the horizon" in result.stderr
