@@ -192,3 +192,82 @@ def test_scenario_loads_without_capacity_warning(path):
         model, scenario = sc.load_scenario(path)
     assert scenario.embargoes or scenario.disruptions
     assert scenario.start_date is not None, "library scenarios date period 0"
+
+
+# --- running the library (needs the simulation engine) -------------------------------------
+
+
+def _engine():
+    pytest.importorskip("supplychain.sim.engine")
+    from supplychain.sim import simulate
+
+    return simulate
+
+
+def _run(name: str):
+    simulate = _engine()
+    model, scenario = sc.load_scenario(LIBRARY / name)
+    return simulate(model, scenario)
+
+
+@pytest.mark.parametrize("path", MODELS, ids=_ids(MODELS))
+def test_model_baseline_loses_nothing(path):
+    # DESIGN §4: no embargo -> produced == planned where capacities meet the plan
+    simulate = _engine()
+    result = simulate(sc.load_model(path), None, horizon=104)
+    for item, r in result.end_items.items():
+        assert r.units_lost == pytest.approx(0.0, abs=1e-6), item
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=_ids(SCENARIOS))
+def test_scenario_runs_within_plan_and_is_deterministic(path):
+    simulate = _engine()
+    model, scenario = sc.load_scenario(path)
+    first = simulate(model, scenario)
+    assert first.horizon == scenario.horizon
+    for item, r in first.end_items.items():
+        assert (r.produced <= r.planned + 1e-6).all(), item
+        assert (r.produced >= -1e-9).all(), item
+    assert simulate(model, scenario).to_dict() == first.to_dict()
+
+
+def test_tb2_canada_2020_line_stops_when_turrets_run_out():
+    r = _run("tb2/canada-2020.yaml").end_items["tb2"]
+    # rate 1/week. Turrets: stock 20; WESCAM's 8-week pipeline (1/week) keeps landing
+    # through week 11 (shipped before the week-4 stop), so 20 + 12 = 32 turrets feed
+    # builds in weeks 0..31. Engines: 30 + 12 (6-week pipeline, stop at week 6) = 42.
+    # The week-32 build is short; with the 2-week build time, output first falls in
+    # week 34: time to survive = 34 - 4 = 30.
+    assert r.time_to_survive == 30
+    # Output at plan in weeks 0..33 = 34 TB2s (2 from the build pipeline + 32 builds). CATS may take orders from week 4 + 65 =
+    # 69, lands at 73 (4-week lead), and pairs with the 42 - 32 = 10 engines left:
+    # 10 more TB2s. BM-100 (week 6 + 195 = 201) is past the 156-week horizon.
+    assert r.produced.sum() == pytest.approx(34 + 10)
+    assert r.time_to_recover is None
+
+
+def test_tb2_more_turrets_buy_nothing_once_engines_bind():
+    base = _run("tb2/canada-2020.yaml").end_items["tb2"]
+    more = _run("tb2/canada-2020-more-turrets.yaml").end_items["tb2"]
+    # 40 + 12 = 52 turrets outlast the 42 engines: the week-42 build is short, output
+    # falls in week 44 (time to survive 44 - 4 = 40). Output is 2 (the build pipeline
+    # at week 0) + 42 (one per engine) = 44, as in the base case (34 + 10): the extra
+    # turrets only move the stop from the turret to the engine.
+    assert more.time_to_survive == 40
+    assert more.produced.sum() == pytest.approx(base.produced.sum())
+
+
+def test_tb2_without_cats_loses_the_late_aircraft():
+    base = _run("tb2/canada-2020.yaml").end_items["tb2"]
+    no_cats = _run("tb2/canada-2020-no-cats.yaml").end_items["tb2"]
+    # only the 34 aircraft built before the turrets ran out (see above)
+    assert no_cats.produced.sum() == pytest.approx(34)
+    assert no_cats.time_to_survive == base.time_to_survive == 30
+
+
+def test_tb2_engine_leak_never_produces_less():
+    # DESIGN §4: a lower severity never gives less output
+    base = _run("tb2/canada-2020.yaml").end_items["tb2"]
+    leak = _run("tb2/canada-2020-engine-leak.yaml").end_items["tb2"]
+    assert (leak.produced.cumsum() >= base.produced.cumsum() - 1e-9).all()
+    assert leak.produced.sum() > base.produced.sum()
