@@ -61,7 +61,7 @@ Times are in the model's periods; ``unit_value`` is the demand's, else the part'
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -110,7 +110,6 @@ class LPNetwork:
     n_y: int
     line_block: sp.csr_matrix  # lines x (u, y): qty*u_parent - sum y
     ship_block: sp.csr_matrix  # parts x (u, y): sum y_child - u
-    _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
@@ -245,9 +244,6 @@ def open_fractions(model: Model, disruption: Disruption | None) -> dict[tuple[st
 
 def _supply(net: LPNetwork, disruption: Disruption | None, *, pipeline: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per part: capacity per period (inf = unlimited) and stock available, disrupted."""
-    key = ("supply", disruption, pipeline)
-    if key in net._cache:
-        return net._cache[key]
     fractions = open_fractions(net.model, disruption)
     frac = np.array([fractions[(net.parts[i], s)] for i, s in zip(net.src_part, net.src_supplier)], dtype=float)
     # inf * 0 is nan: a closed unlimited source adds nothing
@@ -259,7 +255,6 @@ def _supply(net: LPNetwork, disruption: Disruption | None, *, pipeline: bool) ->
     capacity = np.where(any_open, np.minimum(net.part_capacity, cap_sum), 0.0)
     stock = net.own_stock + (net.pipeline if pipeline else 0.0)
     stock = stock + np.bincount(net.src_part, weights=frac * net.src_stock, minlength=net.n)
-    net._cache[key] = (capacity, stock)
     return capacity, stock
 
 
