@@ -1,0 +1,262 @@
+"""Compile a model once into arrays: index maps, per-source and per-BOM-line vectors,
+and the sparse matrices the engine multiplies by.
+
+Parts are numbered by *level* (0 = parts without a BOM, then 1 + the highest level of
+any child), so every level is a contiguous slice and a period can be computed level by
+level with array operations, never a Python loop over parts. Sources are grouped by
+part, BOM lines by parent, and the members of a line (its child first, then its
+alternates in file order) by line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from supplychain.model.checks import steady_state_requirement, topological_parts
+from supplychain.model.schema import Model
+
+__all__ = ["CompiledModel", "compile_model", "NEVER"]
+
+#: a period that never comes (an unqualified source without a qualification time)
+NEVER = np.iinfo(np.int32).max // 2
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, data=None) -> sp.csr_array:
+    data = np.ones(len(rows)) if data is None else data
+    return sp.csr_array((data, (rows, cols)), shape=(n_rows, n_cols))
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledModel:
+    """A model as arrays. Index ``i`` of a part array is the part ``part_ids[i]``."""
+
+    # parts (P), ordered by level
+    part_ids: tuple[str, ...]
+    index: dict[str, int]
+    level: np.ndarray  # (P,) int
+    level_ptr: np.ndarray  # (n_levels + 1,) slice bounds of each level
+    stock0: np.ndarray  # (P,) units on our side at period 0
+    capacity: np.ndarray  # (P,) units per period, inf = unlimited
+    unit_cost: np.ndarray
+    build_time: np.ndarray  # (P,) int
+    requirement: np.ndarray  # (P,) steady-state units per period
+    demand_rate: np.ndarray  # (P,) planned rate, 0 for parts without demand
+    has_bom: np.ndarray  # (P,) bool
+    pipe_len: np.ndarray  # (P,) share-weighted periods in the pipeline at steady state
+    # end items (E)
+    end_items: tuple[str, ...]
+    end_idx: np.ndarray
+    unit_value: np.ndarray  # (E,)
+    # suppliers (U)
+    supplier_ids: tuple[str, ...]
+    supplier_country: tuple[str, ...]
+    supplier_owner: tuple[str | None, ...]
+    # sources (S), grouped by part
+    src_part: np.ndarray
+    src_supplier: np.ndarray
+    src_share: np.ndarray  # normal-supply share; 0 for sources not yet qualified
+    src_capacity: np.ndarray  # inf = unlimited
+    src_delay: np.ndarray  # lead_time + the part's build_time, periods
+    src_stock0: np.ndarray
+    src_qualified: np.ndarray  # bool
+    src_qual_time: np.ndarray  # periods after the trigger; NEVER when no time is given
+    src_ref_flow: np.ndarray  # volume a partial embargo scales: capacity, else normal flow
+    part_src_ptr: np.ndarray  # (P + 1,) sources of part i are src_ptr[i]:src_ptr[i+1]
+    # BOM lines (L), grouped by parent
+    line_parent: np.ndarray
+    line_qty: np.ndarray
+    line_primary: np.ndarray  # member index of the line's own child
+    level_line_ptr: np.ndarray  # (n_levels + 1,) lines whose parent is on each level
+    # members of lines (M): the child, then alternates
+    mem_line: np.ndarray
+    mem_part: np.ndarray
+    mem_is_primary: np.ndarray
+    mem_qual_time: np.ndarray  # 0 = usable at once (primaries and plain alternates)
+    # sparse maps
+    part_by_src: sp.csr_array  # (P, S): sum over a part's sources
+    line_by_mem: sp.csr_array  # (L, M): sum over a line's members
+    part_by_mem: sp.csr_array  # (P, M): sum over the lines a part is a member of
+    mem_by_line: sp.csr_array  # (M, L): broadcast a line value to its members
+    primary_part_of_line: np.ndarray  # (L,) the part of the line's child
+
+    @property
+    def n_parts(self) -> int:
+        return len(self.part_ids)
+
+    @property
+    def n_sources(self) -> int:
+        return len(self.src_part)
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.level_ptr) - 1
+
+    @property
+    def max_delay(self) -> int:
+        return int(self.src_delay.max(initial=0))
+
+
+def compile_model(model: Model) -> CompiledModel:
+    """Compile ``model`` to arrays (cached on the model: compiling twice costs nothing)."""
+    cached = model._cache.get("compiled")
+    if cached is None:
+        cached = _compile(model)
+        model._cache["compiled"] = cached
+    return cached
+
+
+def _levels(model: Model, topo: list[str]) -> dict[str, int]:
+    level: dict[str, int] = {}
+    for pid in reversed(topo):  # children before parents
+        part = model.parts[pid]
+        lv = 0
+        for child, line in part.bom.items():
+            lv = max(lv, level[child] + 1, *(level[a.part] + 1 for a in line.alternates))
+        level[pid] = lv
+    return level
+
+
+def _compile(model: Model) -> CompiledModel:
+    topo = topological_parts(model)
+    lv = _levels(model, topo)
+    file_pos = {pid: i for i, pid in enumerate(model.parts)}
+    order = sorted(model.parts, key=lambda p: (lv[p], file_pos[p]))
+    index = {pid: i for i, pid in enumerate(order)}
+    P = len(order)
+    level = np.fromiter((lv[p] for p in order), dtype=np.int64, count=P)
+    n_levels = int(level.max(initial=0)) + 1
+    level_ptr = np.searchsorted(level, np.arange(n_levels + 1), side="left")
+
+    req_map = steady_state_requirement(model, topo)
+    parts = [model.parts[p] for p in order]
+    requirement = np.array([req_map[p] for p in order], dtype=float)
+    stock0 = np.array([p.stock for p in parts], dtype=float)
+    capacity = np.array([np.inf if p.capacity is None else p.capacity for p in parts], dtype=float)
+    unit_cost = np.array([p.unit_cost for p in parts], dtype=float)
+    build_time = np.array([p.build_time for p in parts], dtype=np.int64)
+    has_bom = np.array([bool(p.bom) for p in parts])
+    demand_rate = np.zeros(P)
+    end_items = tuple(model.demand)
+    end_idx = np.array([index[e] for e in end_items], dtype=np.int64)
+    for e in end_items:
+        demand_rate[index[e]] = model.demand[e].rate
+    unit_value = np.array(
+        [model.demand[e].unit_value if model.demand[e].unit_value is not None else model.parts[e].unit_cost
+         for e in end_items],
+        dtype=float,
+    )
+
+    supplier_ids = tuple(model.suppliers)
+    sup_index = {s: i for i, s in enumerate(supplier_ids)}
+
+    # sources, grouped by part in part order
+    s_part, s_sup, s_share, s_cap, s_delay, s_stock, s_qual, s_qt = ([] for _ in range(8))
+    src_ptr = np.zeros(P + 1, dtype=np.int64)
+    for i, part in enumerate(parts):
+        qual = [s.is_qualified for s in part.sources]
+        n_qual = sum(qual)
+        given = any(s.share is not None for s, q in zip(part.sources, qual) if q)
+        for src, q in zip(part.sources, qual):
+            s_part.append(i)
+            s_sup.append(sup_index[src.supplier])
+            s_share.append(((src.share or 0.0) if given else 1.0 / n_qual) if q else 0.0)
+            s_cap.append(np.inf if src.capacity is None else src.capacity)
+            s_delay.append(src.lead_time + part.build_time)
+            s_stock.append(src.stock)
+            s_qual.append(q)
+            s_qt.append(0 if q else (src.qualification_time if src.qualification_time is not None else NEVER))
+        src_ptr[i + 1] = len(s_part)
+    src_part = np.array(s_part, dtype=np.int64)
+    src_share = np.array(s_share, dtype=float)
+    src_capacity = np.array(s_cap, dtype=float)
+    src_delay = np.array(s_delay, dtype=np.int64)
+    S = len(src_part)
+
+    # the requirement a part could carry: its own, or the line need it would take over as
+    # an alternate; it scales partial embargoes on sources without a capacity
+    potential = requirement.copy()
+    for pid, part in model.parts.items():
+        need = requirement[index[pid]]
+        for line in part.bom.values():
+            for a in line.alternates:
+                potential[index[a.part]] = max(potential[index[a.part]], line.qty * need)
+    n_src = np.diff(src_ptr)
+    flow_share = np.where(src_share > 0, src_share, 1.0 / np.maximum(n_src[src_part], 1))
+    src_ref_flow = np.where(np.isfinite(src_capacity), src_capacity, flow_share * potential[src_part])
+
+    weight = np.bincount(src_part, weights=src_share * src_delay, minlength=P)
+    total = np.bincount(src_part, weights=src_share, minlength=P)
+    mean_delay = np.bincount(src_part, weights=src_delay, minlength=P) / np.maximum(n_src, 1)
+    pipe_len = np.where(total > 0, weight / np.where(total > 0, total, 1), mean_delay)
+
+    # BOM lines grouped by parent, members grouped by line
+    l_parent, l_qty, l_primary = [], [], []
+    m_line, m_part, m_prim, m_qt = [], [], [], []
+    for i, part in enumerate(parts):
+        for child, line in part.bom.items():
+            li = len(l_parent)
+            l_parent.append(i)
+            l_qty.append(line.qty)
+            l_primary.append(len(m_line))
+            m_line.append(li)
+            m_part.append(index[child])
+            m_prim.append(True)
+            m_qt.append(0)
+            for a in line.alternates:
+                m_line.append(li)
+                m_part.append(index[a.part])
+                m_prim.append(False)
+                m_qt.append(a.qualification_time)
+    line_parent = np.array(l_parent, dtype=np.int64)
+    L, M = len(l_parent), len(m_line)
+    mem_line = np.array(m_line, dtype=np.int64)
+    mem_part = np.array(m_part, dtype=np.int64)
+    level_line_ptr = np.searchsorted(line_parent, level_ptr, side="left")
+    line_primary = np.array(l_primary, dtype=np.int64)
+
+    return CompiledModel(
+        part_ids=tuple(order),
+        index=index,
+        level=level,
+        level_ptr=level_ptr,
+        stock0=stock0,
+        capacity=capacity,
+        unit_cost=unit_cost,
+        build_time=build_time,
+        requirement=requirement,
+        demand_rate=demand_rate,
+        has_bom=has_bom,
+        pipe_len=pipe_len,
+        end_items=end_items,
+        end_idx=end_idx,
+        unit_value=unit_value,
+        supplier_ids=supplier_ids,
+        supplier_country=tuple(model.suppliers[s].country for s in supplier_ids),
+        supplier_owner=tuple(model.suppliers[s].owner for s in supplier_ids),
+        src_part=src_part,
+        src_supplier=np.array(s_sup, dtype=np.int64),
+        src_share=src_share,
+        src_capacity=src_capacity,
+        src_delay=src_delay,
+        src_stock0=np.array(s_stock, dtype=float),
+        src_qualified=np.array(s_qual, dtype=bool),
+        src_qual_time=np.array(s_qt, dtype=np.int64),
+        src_ref_flow=src_ref_flow,
+        part_src_ptr=src_ptr,
+        line_parent=line_parent,
+        line_qty=np.array(l_qty, dtype=float),
+        line_primary=line_primary,
+        level_line_ptr=level_line_ptr,
+        mem_line=mem_line,
+        mem_part=mem_part,
+        mem_is_primary=np.array(m_prim, dtype=bool),
+        mem_qual_time=np.array(m_qt, dtype=np.int64),
+        part_by_src=_csr(src_part, np.arange(S), P, S),
+        line_by_mem=_csr(mem_line, np.arange(M), L, M),
+        part_by_mem=_csr(mem_part, np.arange(M), P, M),
+        mem_by_line=_csr(np.arange(M), mem_line, M, L),
+        primary_part_of_line=mem_part[line_primary] if L else np.zeros(0, dtype=np.int64),
+    )

@@ -1,0 +1,395 @@
+"""The batched, time-stepped engine (DESIGN.md §4).
+
+State is held in arrays of shape ``(n, K)``: one column per scenario, so K scenarios
+run in one pass. Each period:
+
+1. **Arrivals**: what each source shipped ``delay`` periods ago lands in the part's
+   stock (``delay`` = lead time + the part's build time).
+2. **Ordering**: each part orders its requirement plus the gap between its target
+   position (starting stock + the pipeline at the requirement) and its position (on
+   hand + on order), never below zero; end items never order above plan. The order is
+   split by share among usable sources; what a stopped source cannot ship is
+   re-allocated to the other usable sources up to their capacity. A source's own
+   stock ships first and is blocked with the source. A partly stopped source (severity
+   < 1) ships at most ``1 - severity`` of its reference volume (its capacity, or the
+   flow it normally carries).
+3. **Building**, level by level from the leaves up: an assembly's sources build
+   ``min(capacity, order, min over lines of available / qty)``, where a line's
+   availability sums its usable members (the child, then its alternates). A child
+   short for several parents is rationed in proportion to their claims (at plan, their
+   steady-state requirement). Output lands after the delay; zero-delay output is
+   usable by the parents in the same period.
+4. **Requirements** follow capability: a BOM line's requirement goes to its child
+   while the child can be supplied, and to its usable alternates, in order, for what
+   the child cannot cover. It is recomputed only when something changes (an event
+   starts or stops, a source or alternate becomes usable).
+
+Not-yet-qualified sources and alternates become usable ``qualification_time`` periods
+after the trigger: the start of the first event that stops a flow of that part, or of
+a part in its BOM (for an alternate: of the line's child).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from supplychain.model.schema import Model, Scenario
+from supplychain.sim.compile import NEVER, CompiledModel, compile_model
+from supplychain.sim.events import ScenarioEvents, resolve_events
+from supplychain.sim.results import PLAN_TOLERANCE, EndItemResult, SimulationResult
+
+__all__ = ["run_batch", "DEFAULT_HORIZON"]
+
+DEFAULT_HORIZON = 104
+_BIG = 1e18  # stands in for "unlimited" where differences are taken
+_TOL = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class _Level:
+    """Precomputed slices and sparse blocks of one BOM level."""
+
+    a: int  # parts [a, b)
+    b: int
+    la: int  # lines [la, lb)
+    lb: int
+    ma: int  # members [ma, mb)
+    mb: int
+    sa: int  # sources [sa, sb)
+    sb: int
+    line_by_mem: sp.csr_array  # (lb - la, mb - ma)
+    part_by_mem: sp.csr_array  # (P, mb - ma)
+    parent_starts: np.ndarray  # reduceat offsets of each parent's lines within [la, lb)
+    multi: np.ndarray  # member offsets (within [ma, mb)) of lines that have alternates
+    multi_first: np.ndarray  # for each of those, the offset of its line's first member
+
+
+def _levels(cm: CompiledModel) -> list[_Level]:
+    cached = getattr(cm, "_levels_cache", None)
+    if cached is not None:
+        return cached
+    out = []
+    n_mem_of_line = np.bincount(cm.mem_line, minlength=len(cm.line_parent))
+    for lv in range(cm.n_levels):
+        a, b = int(cm.level_ptr[lv]), int(cm.level_ptr[lv + 1])
+        la, lb = int(cm.level_line_ptr[lv]), int(cm.level_line_ptr[lv + 1])
+        ma = int(np.searchsorted(cm.mem_line, la))
+        mb = int(np.searchsorted(cm.mem_line, lb))
+        lines = cm.mem_line[ma:mb]
+        multi = np.flatnonzero(n_mem_of_line[lines] > 1)
+        first_of_line = np.searchsorted(cm.mem_line, lines) - ma
+        out.append(_Level(
+            a, b, la, lb, ma, mb,
+            int(cm.part_src_ptr[a]), int(cm.part_src_ptr[b]),
+            cm.line_by_mem[la:lb][:, ma:mb].tocsr(),
+            cm.part_by_mem[:, ma:mb].tocsr(),
+            (np.searchsorted(cm.line_parent[la:lb], np.arange(a, b)) if lb > la else np.zeros(0, dtype=np.int64)),
+            multi,
+            first_of_line[multi],
+        ))
+    object.__setattr__(cm, "_levels_cache", out)
+    return out
+
+
+def _in_line_order(values: np.ndarray, need: np.ndarray, lv: _Level, cap: np.ndarray) -> np.ndarray:
+    """Fill each line's ``need`` from its members in order, each up to ``cap``.
+
+    ``values`` gives the single-member answer (min(need, cap)); lines with alternates
+    are recomputed with a running sum inside the line.
+    """
+    if len(lv.multi) == 0:
+        return values
+    c = cap[lv.multi]
+    cum = np.cumsum(c, axis=0)
+    before = cum - c
+    before = before - before[np.searchsorted(lv.multi, lv.multi_first)] if len(lv.multi) else before
+    out = values.copy()
+    out[lv.multi] = np.clip(need[lv.multi] - before, 0.0, c)
+    return out
+
+
+def _delay_groups(cm: CompiledModel, sa: int, sb: int):
+    """Sources [sa, sb) grouped by delay: (delay, rows relative to sa, source ids, part map)."""
+    out = []
+    delays = cm.src_delay[sa:sb]
+    for d in np.unique(delays):
+        rows = np.flatnonzero(delays == d)
+        idx = rows + sa
+        to_part = sp.csr_array(
+            (np.ones(len(idx)), (cm.src_part[idx], np.arange(len(idx)))), shape=(cm.n_parts, len(idx))
+        )
+        out.append((int(d), rows, idx, to_part))
+    return out
+
+
+def run_batch(
+    model: Model,
+    scenarios: list[Scenario | None],
+    *,
+    horizon: int | None = None,
+    record_stock: bool = False,
+) -> list[SimulationResult]:
+    """Simulate K scenarios at once; see the module docstring for the rules."""
+    if not scenarios:
+        return []
+    cm = compile_model(model)
+    horizons = [horizon or (s.horizon if s is not None else DEFAULT_HORIZON) for s in scenarios]
+    T = max(horizons)
+    K = len(scenarios)
+    resolved = [resolve_events(model, cm, s) for s in scenarios]
+    produced, bneck, stock = _simulate(cm, resolved, T, record_stock)
+    results = []
+    for k, (s, ev, h) in enumerate(zip(scenarios, resolved, horizons)):
+        items = {}
+        for j, e in enumerate(cm.end_items):
+            rate = cm.demand_rate[cm.end_idx[j]]
+            items[e] = EndItemResult(
+                item=e,
+                planned=np.full(h, rate),
+                produced=produced[:h, j, k].copy(),
+                unit_value=float(cm.unit_value[j]),
+                event_start=ev.first_start,
+                bottleneck=tuple(cm.part_ids[b] if b >= 0 else None for b in bneck[:h, j, k]),
+            )
+        results.append(SimulationResult(
+            scenario=s.name if s is not None else None,
+            horizon=h,
+            period=model.period.value,
+            event_start=ev.first_start,
+            end_items=items,
+            stock=({pid: stock[:h, i, k].copy() for i, pid in enumerate(cm.part_ids)} if record_stock else None),
+        ))
+    return results
+
+
+def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_stock: bool):
+    P, S, K = cm.n_parts, cm.n_sources, len(resolved)
+    levels = _levels(cm)
+    E = len(cm.end_items)
+    W = cm.max_delay + 1
+    src_part = cm.src_part
+    is_leaf_src = ~cm.has_bom[src_part]
+    is_end = cm.demand_rate > 0
+    rate = cm.demand_rate[:, None]
+    cap_src = cm.src_capacity[:, None]
+    part_by_src = cm.part_by_src
+    kk = np.arange(K)
+    end_pos = np.full(P, -1, dtype=np.int64)
+    end_pos[cm.end_idx] = np.arange(E)
+
+    # --- the steady state: pipelines full at the normal flow
+    base_flow = (cm.src_share * cm.requirement[src_part])[:, None]  # (S, 1)
+    pipe = np.zeros((W, S, K))
+    for d in np.unique(cm.src_delay):
+        if d == 0:
+            continue
+        idx = np.flatnonzero(cm.src_delay == d)
+        for j in range(d):  # arrivals at periods 0 .. d-1
+            pipe[j % W, idx, :] = base_flow[idx]
+    on_order = part_by_src @ pipe.sum(axis=0)
+    on_hand = np.repeat(cm.stock0[:, None], K, axis=1)
+    src_stock = np.repeat(cm.src_stock0[:, None], K, axis=1)
+    cause = np.repeat(np.arange(P)[:, None], K, axis=1)
+
+    produced = np.zeros((T, E, K))
+    bneck = np.full((T, E, K), -1, dtype=np.int64)
+    stock_hist = np.zeros((T, P, K)) if record_stock else None
+
+    src_usable_from = np.stack([r.src_usable_from for r in resolved], axis=1) if S else np.zeros((0, K), dtype=np.int64)
+    mem_usable_from = np.stack([r.mem_usable_from for r in resolved], axis=1) if len(cm.mem_line) else np.zeros((0, K), dtype=np.int64)
+    change = {0}
+    for r in resolved:
+        for ev in r.events:
+            change.update(x for x in (ev.start, ev.stop) if x < T)
+    change.update(int(x) for x in np.unique(src_usable_from) if x < T)
+    change.update(int(x) for x in np.unique(mem_usable_from) if x < T)
+    starts_blocked = {}
+    for k, r in enumerate(resolved):
+        for ev in r.events:
+            if ev.blocked and ev.start < T and ev.stop > ev.start:
+                starts_blocked.setdefault(ev.start, []).append((k, ev.severity))
+
+    base_w = cm.src_share[:, None]
+    req = target = quota = usable_src = usable_mem = None
+    line_qty = cm.line_qty[:, None]
+
+    groups_all = _delay_groups(cm, 0, S)
+    groups_level = [_delay_groups(cm, lv.sa, lv.sb) for lv in levels]
+
+    def deliver(x: np.ndarray, groups, t: int) -> None:
+        """Put shipments (rows of ``x``, relative to the groups' base) into the pipeline,
+        or straight into stock when their delay is zero."""
+        for d, rows, idx, to_part in groups:
+            vals = x[rows]
+            if d == 0:
+                on_hand[:] += to_part @ vals
+            else:
+                pipe[(t + d) % W, idx] += vals
+                on_order[:] += to_part @ vals
+
+    for t in range(T):
+        # --- events and qualification: recompute only when something changes
+        if t in change:
+            sev = np.zeros((S, K))
+            for k, r in enumerate(resolved):
+                for ev in r.events:
+                    if ev.start <= t < ev.stop:
+                        np.maximum(sev[:, k], ev.severity, out=sev[:, k])
+            quota = np.where(sev > 0, (1.0 - sev) * cm.src_ref_flow[:, None], np.inf)
+            usable_src = src_usable_from <= t
+            usable_mem = mem_usable_from <= t
+            req, target = _route(cm, levels, quota, usable_src, usable_mem, K)
+        for k, sev_k in starts_blocked.get(t, ()):
+            keep = 1.0 - sev_k
+            pipe[:, :, k] *= keep[None, :]
+        if t in starts_blocked:
+            on_order = part_by_src @ pipe.sum(axis=0)
+
+        # --- 1. arrivals
+        slot = t % W
+        arrived = pipe[slot]
+        if arrived.any():
+            landed = part_by_src @ arrived
+            on_hand += landed
+            on_order -= landed
+        pipe[slot] = 0.0
+
+        # --- 2. ordering
+        order = np.maximum(req + target - (on_hand + on_order), 0.0)
+        order = np.where(is_end[:, None], np.minimum(order, req), order)
+        order = np.minimum(order, cm.capacity[:, None])
+        w = base_w * usable_src
+        wsum = part_by_src @ w
+        n_usable = part_by_src @ usable_src.astype(float)
+        equal = (wsum[src_part] <= 0) & usable_src
+        w = np.where(equal, 1.0 / np.maximum(n_usable[src_part], 1.0), w)
+        wsum = part_by_src @ w
+        alloc = np.where(wsum[src_part] > 0, order[src_part] * w / np.where(wsum[src_part] > 0, wsum[src_part], 1.0), 0.0)
+        room = np.where(usable_src, np.minimum(quota, src_stock + cap_src), 0.0)
+        ship = np.minimum(alloc, room)
+        unmet = order - part_by_src @ ship
+        for _ in range(2):  # re-allocate what stopped sources cannot ship
+            if not (unmet > _TOL).any():
+                break
+            rem = room - ship
+            has_room = rem > _TOL
+            v = np.where(has_room, w, 0.0)
+            vsum = part_by_src @ v
+            v = np.where((vsum[src_part] <= 0) & has_room, 1.0, v)
+            vsum = part_by_src @ v
+            extra = np.where(vsum[src_part] > 0, unmet[src_part] * v / np.where(vsum[src_part] > 0, vsum[src_part], 1.0), 0.0)
+            extra = np.minimum(extra, rem)
+            ship += extra
+            unmet = unmet - part_by_src @ extra
+        from_stock = np.minimum(ship, src_stock)
+        src_stock -= from_stock
+        prod = ship - from_stock
+        # sources of parts without a BOM ship everything now; assemblies ship their own
+        # stock now and build below, limited by their children
+        deliver(np.where(is_leaf_src[:, None], ship, from_stock), groups_all, t)
+        desired = part_by_src @ np.where(is_leaf_src[:, None], 0.0, prod)  # (P, K) builds wanted
+        supply_short = (order - part_by_src @ ship) > _TOL  # could not be ordered in full
+
+        # --- 3. building, leaves up
+        need_line = line_qty * desired[cm.line_parent] if len(cm.line_parent) else np.zeros((0, K))
+        prim_part = cm.mem_part[cm.line_primary] if len(cm.line_parent) else np.zeros(0, dtype=np.int64)
+        need_mem = need_line[cm.mem_line] if len(cm.mem_line) else np.zeros((0, K))
+        residual = np.maximum(need_line - on_hand[prim_part], 0.0)[cm.mem_line] if len(cm.mem_line) else need_mem
+        claim_mem = np.where(cm.mem_is_primary[:, None], need_mem, residual * usable_mem)
+        claims = (cm.part_by_mem @ claim_mem if len(cm.mem_line) else np.zeros((P, K))) + rate
+        rho = np.ones((P, K))
+
+        def settle(a: int, b: int) -> None:
+            """Rationing ratios of parts [a, b) once their stock is final; serve demand."""
+            c = claims[a:b]
+            rho[a:b] = np.where(c > _TOL, np.minimum(1.0, on_hand[a:b] / np.where(c > _TOL, c, 1.0)), 1.0)
+            ends = np.flatnonzero(is_end[a:b]) + a
+            if len(ends):
+                out = np.minimum(rate[ends], rho[ends] * rate[ends])
+                out = np.minimum(out, on_hand[ends])
+                on_hand[ends] -= out
+                produced[t, end_pos[ends]] = out
+
+        settle(levels[0].a, levels[0].b)
+        for lvi in range(1, len(levels)):
+            lv = levels[lvi]
+            if lv.lb == lv.la:
+                settle(lv.a, lv.b)
+                continue
+            m = slice(lv.ma, lv.mb)
+            ent = rho[cm.mem_part[m]] * claim_mem[m] * usable_mem[m]
+            line_av = lv.line_by_mem @ ent
+            ratio = line_av / line_qty[lv.la:lv.lb]
+            lim = np.minimum.reduceat(ratio, lv.parent_starts, axis=0)
+            dsl = desired[lv.a:lv.b]
+            build = np.minimum(dsl, lim)
+            # consume children: each line takes its need from its members in order
+            need = line_qty[lv.la:lv.lb] * build[cm.line_parent[lv.la:lv.lb] - lv.a]
+            need_m = need[cm.mem_line[m] - lv.la]
+            take = _in_line_order(np.minimum(need_m, ent), need_m, lv, ent)
+            on_hand -= lv.part_by_mem @ take
+            # build output by each source in proportion to what it wanted to build
+            srcs = slice(lv.sa, lv.sb)
+            frac = np.where(dsl > _TOL, build / np.where(dsl > _TOL, dsl, 1.0), 0.0)
+            out = prod[srcs] * frac[src_part[srcs] - lv.a]
+            deliver(out, groups_level[lvi], t)
+            # why a part fell short: a binding line's child, or its own supply
+            mat_short = build < dsl - _TOL
+            if mat_short.any():
+                binding = ratio <= lim[cm.line_parent[lv.la:lv.lb] - lv.a] + _TOL
+                score = np.where(binding, -np.arange(lv.la, lv.lb)[:, None], -np.iinfo(np.int64).max)
+                first = -np.maximum.reduceat(score, lv.parent_starts, axis=0)
+                first = np.clip(first, lv.la, max(lv.lb - 1, lv.la))
+                cause[lv.a:lv.b] = np.where(mat_short, prim_part[first], cause[lv.a:lv.b])
+            sshort = supply_short[lv.a:lv.b] & ~mat_short
+            if sshort.any():
+                cause[lv.a:lv.b] = np.where(sshort, np.arange(lv.a, lv.b)[:, None], cause[lv.a:lv.b])
+            settle(lv.a, lv.b)
+
+        # --- the bottleneck behind each end item's shortfall
+        short = produced[t] < rate[cm.end_idx] - PLAN_TOLERANCE
+        if short.any():
+            ptr = np.repeat(cm.end_idx[:, None], K, axis=1)
+            for _ in range(cm.n_levels):
+                ptr = cause[ptr, kk[None, :]]
+            bneck[t] = np.where(short, ptr, -1)
+        np.maximum(on_hand, 0.0, out=on_hand)  # fluid rounding: never a negative stock
+        if stock_hist is not None:
+            stock_hist[t] = on_hand
+    return produced, bneck, stock_hist
+
+
+def _route(cm: CompiledModel, levels: list[_Level], quota, usable_src, usable_mem, K: int):
+    """Requirements per part when each line's need follows capability (see module doc)."""
+    P = cm.n_parts
+    fcap = np.where(usable_src, np.minimum(quota, cm.src_capacity[:, None]), 0.0)
+    capab = np.minimum(cm.capacity[:, None], cm.part_by_src @ np.minimum(fcap, _BIG))
+    line_qty = cm.line_qty[:, None]
+    for lv in levels[1:]:
+        if lv.lb == lv.la:
+            continue
+        m = slice(lv.ma, lv.mb)
+        mem_cap = np.minimum(capab[cm.mem_part[m]], _BIG) * usable_mem[m]
+        line_cap = (lv.line_by_mem @ mem_cap) / line_qty[lv.la:lv.lb]
+        lim = np.minimum.reduceat(line_cap, lv.parent_starts, axis=0)
+        capab[lv.a:lv.b] = np.minimum(capab[lv.a:lv.b], lim)
+    capab = np.minimum(capab, _BIG)
+    req = np.repeat(cm.demand_rate[:, None], K, axis=1)
+    for lv in reversed(levels[1:]):
+        if lv.lb == lv.la:
+            continue
+        m = slice(lv.ma, lv.mb)
+        need = line_qty[lv.la:lv.lb] * req[cm.line_parent[lv.la:lv.lb]]
+        need_m = need[cm.mem_line[m] - lv.la]
+        mcap = capab[cm.mem_part[m]] * usable_mem[m]
+        alloc = _in_line_order(np.minimum(need_m, mcap), need_m, lv, mcap)
+        # what no member can cover stays with the line's own child
+        left = need - lv.line_by_mem @ alloc
+        prim = cm.line_primary[lv.la:lv.lb] - lv.ma
+        alloc[prim] += np.maximum(left, 0.0)
+        req += lv.part_by_mem @ alloc
+    target = cm.stock0[:, None] + req * cm.pipe_len[:, None]
+    return req, target

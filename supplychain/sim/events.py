@@ -1,0 +1,221 @@
+"""Turn a scenario's embargoes and disruptions into per-source stop fractions.
+
+An event becomes a window ``[start, stop)`` and a vector over sources: the fraction of
+each source's flow that it stops (DESIGN.md §3). Overlapping events on one flow take
+the largest fraction. Everything here is computed once per scenario, before the
+period loop.
+
+Embargo rules, in short. A flow is the shipment of part ``p`` from source ``s`` to
+whoever makes ``p``'s parents (an end item's makers deliver home). An embargo stops it
+when all hold:
+
+* the receiving makers are in ``against`` (default: home). Where a part's parents are
+  made in several countries, the stopped fraction is the share of receiving makers in
+  ``against`` (each parent line counts once, its makers by share);
+* ``p`` matches ``items``: ``all``, or any listed tag, part id, or control class (a
+  regime name such as ``EAR`` matches its classes ``EAR:6A003``);
+* ``s`` falls under the embargo by one of its ``reach`` rules: ``located`` (facility in
+  an imposing country), ``owned`` (owner in an imposing country) or ``content`` (the
+  imposer-origin share of ``p``'s value passes ``content_threshold`` under
+  ``content_rule``, compared with a 1e-9 tolerance).
+
+Imposers that are also in ``against`` are dropped: a country never embargoes itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from supplychain.model.checks import expand_countries
+from supplychain.model.schema import ContentRule, Disruption, Embargo, InTransit, Model, Reach, Scenario
+from supplychain.sim.compile import NEVER, CompiledModel
+
+__all__ = ["Event", "ScenarioEvents", "resolve_events", "origin_share", "CONTENT_TOLERANCE"]
+
+CONTENT_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class Event:
+    """One embargo or disruption: the fraction of each source's flow stopped in a window."""
+
+    name: str
+    start: int
+    stop: int  # exclusive; NEVER when open-ended
+    severity: np.ndarray  # (S,) fraction of each source's flow stopped
+    blocked: bool  # goods in transit at the start are lost
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioEvents:
+    """A scenario resolved against a compiled model."""
+
+    events: tuple[Event, ...]
+    src_usable_from: np.ndarray  # (S,) first period each source may take orders
+    mem_usable_from: np.ndarray  # (M,) first period each line member may be used
+    first_start: int | None  # the reference for time to survive / recover
+
+
+def _supplier_mask(cm: CompiledModel, countries: frozenset[str], *, owner: bool) -> np.ndarray:
+    codes = cm.supplier_owner if owner else cm.supplier_country
+    return np.array([c is not None and c in countries for c in codes], dtype=bool)
+
+
+def _item_match(model: Model, cm: CompiledModel, e: Embargo) -> np.ndarray:
+    if e.items == "all":
+        return np.ones(cm.n_parts, dtype=bool)
+    tags, ctrl, ids = set(e.items.tags), set(e.items.control), set(e.items.parts)
+    out = np.zeros(cm.n_parts, dtype=bool)
+    for i, pid in enumerate(cm.part_ids):
+        part = model.parts[pid]
+        if pid in ids or tags.intersection(part.tags) or any(
+            c in ctrl or c.split(":", 1)[0] in ctrl for c in part.control
+        ):
+            out[i] = True
+    return out
+
+
+def _receiving_fraction(model: Model, cm: CompiledModel, against: frozenset[str]) -> np.ndarray:
+    """Per part: the share of the makers it ships to that are in ``against``."""
+    maker_in = _supplier_mask(cm, against, owner=False)[cm.src_supplier].astype(float)
+    share = np.where(cm.src_share > 0, cm.src_share, 0.0)
+    tot = np.bincount(cm.src_part, weights=share, minlength=cm.n_parts)
+    n = np.maximum(np.diff(cm.part_src_ptr), 1)
+    frac_by_share = np.bincount(cm.src_part, weights=share * maker_in, minlength=cm.n_parts)
+    frac_equal = np.bincount(cm.src_part, weights=maker_in, minlength=cm.n_parts) / n
+    parent_makers_in = np.where(tot > 0, frac_by_share / np.where(tot > 0, tot, 1), frac_equal)
+    # each line a part is a member of counts once; demand (home receives) counts once
+    num = cm.part_by_mem @ parent_makers_in[cm.line_parent[cm.mem_line]] if len(cm.mem_line) else np.zeros(cm.n_parts)
+    den = np.asarray(cm.part_by_mem.sum(axis=1)).ravel() if len(cm.mem_line) else np.zeros(cm.n_parts)
+    is_end = cm.demand_rate > 0
+    home_in = 1.0 if model.home in against else 0.0
+    num = num + np.where(is_end, home_in, 0.0)
+    den = den + is_end
+    return np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
+
+
+def origin_share(cm: CompiledModel, located: np.ndarray) -> np.ndarray:
+    """Per part: the share of its value that originates in the countries flagged by
+    ``located`` (a boolean per supplier), by the value roll-up of DESIGN.md §3.
+
+    A part without a BOM: the share-weighted fraction of its sources located there. An
+    assembly: (Σ over lines qty × child unit_cost × child's share + own value added ×
+    its makers' fraction located there) / its unit cost.
+    """
+    src_in = located[cm.src_supplier].astype(float)
+    share = cm.src_share
+    tot = np.bincount(cm.src_part, weights=share, minlength=cm.n_parts)
+    n = np.maximum(np.diff(cm.part_src_ptr), 1)
+    maker_frac = np.where(
+        tot > 0,
+        np.bincount(cm.src_part, weights=share * src_in, minlength=cm.n_parts) / np.where(tot > 0, tot, 1),
+        np.bincount(cm.src_part, weights=src_in, minlength=cm.n_parts) / n,
+    )
+    out = np.where(cm.has_bom, 0.0, maker_frac)
+    prim_child = cm.primary_part_of_line
+    child_cost = cm.line_qty * cm.unit_cost[prim_child] if len(prim_child) else np.zeros(0)
+    for lv in range(1, cm.n_levels):
+        a, b = cm.level_ptr[lv], cm.level_ptr[lv + 1]
+        la, lb = cm.level_line_ptr[lv], cm.level_line_ptr[lv + 1]
+        if la == lb:
+            continue
+        par = cm.line_parent[la:lb]
+        origin_children = np.bincount(par - a, weights=child_cost[la:lb] * out[prim_child[la:lb]], minlength=b - a)
+        cost_children = np.bincount(par - a, weights=child_cost[la:lb], minlength=b - a)
+        own = cm.unit_cost[a:b]
+        value_added = np.maximum(own - cost_children, 0.0)
+        denom = np.maximum(own, cost_children)
+        val = origin_children + value_added * maker_frac[a:b]
+        out[a:b] = np.where(cm.has_bom[a:b], np.where(denom > 0, val / np.where(denom > 0, denom, 1), maker_frac[a:b]), out[a:b])
+    return out
+
+
+def _window(ev: Embargo | Disruption) -> tuple[int, int]:
+    stop = ev.stop
+    return ev.start, (NEVER if stop is None else stop)
+
+
+def _embargo_severity(model: Model, cm: CompiledModel, e: Embargo, as_of) -> np.ndarray:
+    against = expand_countries(model, e.against if e.against is not None else (model.home,), as_of=as_of)
+    imposers = expand_countries(model, e.imposed_by, as_of=as_of) - against
+    hit = np.zeros(cm.n_sources, dtype=bool)
+    if imposers:
+        if Reach.located in e.reach:
+            hit |= _supplier_mask(cm, imposers, owner=False)[cm.src_supplier]
+        if Reach.owned in e.reach:
+            hit |= _supplier_mask(cm, imposers, owner=True)[cm.src_supplier]
+        if Reach.content in e.reach:
+            share = origin_share(cm, _supplier_mask(cm, imposers, owner=False))
+            thr = e.content_threshold
+            if e.content_rule is ContentRule.exceeds:
+                caught = share > thr + CONTENT_TOLERANCE
+            else:
+                caught = share >= thr - CONTENT_TOLERANCE
+            hit |= caught[cm.src_part]
+    part_factor = _item_match(model, cm, e) * _receiving_fraction(model, cm, against)
+    return e.severity * hit * part_factor[cm.src_part]
+
+
+def _disruption_severity(model: Model, cm: CompiledModel, d: Disruption, as_of) -> np.ndarray:
+    hit = np.zeros(cm.n_sources, dtype=bool)
+    if d.suppliers:
+        sup = np.isin(np.array(cm.supplier_ids, dtype=object), list(d.suppliers))
+        hit |= sup[cm.src_supplier]
+    if d.countries:
+        hit |= _supplier_mask(cm, expand_countries(model, d.countries, as_of=as_of), owner=False)[cm.src_supplier]
+    if d.parts:
+        parts = np.zeros(cm.n_parts, dtype=bool)
+        parts[[cm.index[p] for p in d.parts]] = True
+        hit |= parts[cm.src_part]
+    return d.severity * hit
+
+
+def _subtree_first_stop(cm: CompiledModel, first_stop: np.ndarray) -> np.ndarray:
+    """Per part: the earliest stop of a flow of the part or of anything in its BOM."""
+    out = first_stop.copy()
+    for lv in range(1, cm.n_levels):
+        la, lb = cm.level_line_ptr[lv], cm.level_line_ptr[lv + 1]
+        if la == lb:
+            continue
+        ma = np.searchsorted(cm.mem_line, la)
+        mb = np.searchsorted(cm.mem_line, lb)
+        np.minimum.at(out, cm.line_parent[cm.mem_line[ma:mb]], out[cm.mem_part[ma:mb]])
+    return out
+
+
+def resolve_events(model: Model, cm: CompiledModel, scenario: Scenario | None) -> ScenarioEvents:
+    """Resolve a scenario (None: nothing happens) into events and qualification dates."""
+    events: list[Event] = []
+    if scenario is not None:
+        as_of = scenario.as_of or scenario.start_date or model.as_of
+        for i, e in enumerate(scenario.embargoes):
+            start, stop = _window(e)
+            sev = _embargo_severity(model, cm, e, as_of)
+            events.append(Event(e.name or f"embargo {i + 1}", start, stop, sev, e.in_transit == InTransit.blocked))
+        for i, d in enumerate(scenario.disruptions):
+            start, stop = _window(d)
+            events.append(Event(d.name or f"disruption {i + 1}", start, stop,
+                                _disruption_severity(model, cm, d, as_of), False))
+    # the trigger of a part: the first event that stops a flow of it (or of its BOM)
+    first_src = np.full(cm.n_sources, NEVER, dtype=np.int64)
+    for ev in events:
+        if ev.stop > ev.start:
+            first_src = np.where(ev.severity > 0, np.minimum(first_src, ev.start), first_src)
+    first_part = np.full(cm.n_parts, NEVER, dtype=np.int64)
+    np.minimum.at(first_part, cm.src_part, first_src)
+    trigger = _subtree_first_stop(cm, first_part)
+
+    def after(trig: np.ndarray, qt: np.ndarray) -> np.ndarray:
+        return np.where((trig >= NEVER) | (qt >= NEVER), NEVER, np.minimum(trig + qt, NEVER))
+
+    src_usable = np.where(cm.src_qualified, 0, after(trigger[cm.src_part], cm.src_qual_time))
+    line_trigger = trigger[cm.primary_part_of_line] if len(cm.line_parent) else np.zeros(0, dtype=np.int64)
+    mem_usable = np.where(
+        cm.mem_is_primary | (cm.mem_qual_time == 0), 0,
+        after(line_trigger[cm.mem_line], cm.mem_qual_time) if len(cm.mem_line) else np.zeros(0, dtype=np.int64),
+    )
+    starts = [ev.start for ev in events if ev.stop > ev.start and ev.severity.any()]
+    return ScenarioEvents(tuple(events), src_usable.astype(np.int64), np.asarray(mem_usable, dtype=np.int64),
+                          min(starts) if starts else None)
