@@ -75,6 +75,11 @@ class CompiledModel:
     mem_part: np.ndarray
     mem_is_primary: np.ndarray
     mem_qual_time: np.ndarray  # 0 = usable at once (primaries and plain alternates)
+    # priorities: a claim on a scarce child is served by tier (0 = highest), then
+    # proportionally within the tier
+    mem_tier: np.ndarray  # (M,) tier of the line's parent
+    demand_tier: np.ndarray  # (P,) tier of the part's own demand
+    n_tiers: int
     # sparse maps
     part_by_src: sp.csr_array  # (P, S): sum over a part's sources
     line_by_mem: sp.csr_array  # (L, M): sum over a line's members
@@ -217,6 +222,31 @@ def _compile(model: Model) -> CompiledModel:
     level_line_ptr = np.searchsorted(line_parent, level_ptr, side="left")
     line_primary = np.array(l_primary, dtype=np.int64)
 
+    # a part's priority is the highest of the end items it serves; no priority = lowest
+    prio_of_end = {e: (d.priority if d.priority is not None else -np.inf) for e, d in model.demand.items()}
+    prio = np.full(P, -np.inf)
+    for e, pr in prio_of_end.items():
+        prio[index[e]] = max(prio[index[e]], pr)
+    for lvn in range(n_levels - 1, 0, -1):  # parents before children
+        la, lb = np.searchsorted(line_parent, level_ptr[lvn]), np.searchsorted(line_parent, level_ptr[lvn + 1])
+        if la == lb:
+            continue
+        ma, mb = np.searchsorted(mem_line, la), np.searchsorted(mem_line, lb)
+        np.maximum.at(prio, mem_part[ma:mb], prio[line_parent[mem_line[ma:mb]]])
+    levels_of_prio = np.unique(prio[np.isfinite(prio)])[::-1].tolist()
+    if len(levels_of_prio) <= 1 and not np.isinf(prio).any() or len(levels_of_prio) == 0:
+        tier_of = lambda v: np.zeros(len(v), dtype=np.int64)  # noqa: E731
+        n_tiers = 1
+    else:
+        ranks = {v: i for i, v in enumerate(levels_of_prio)}
+        n_tiers = len(levels_of_prio) + (1 if np.isinf(prio).any() else 0)
+        tier_of = lambda v: np.array([ranks.get(x, n_tiers - 1) for x in v], dtype=np.int64)  # noqa: E731
+    demand_prio = np.full(P, -np.inf)
+    for e, pr in prio_of_end.items():
+        demand_prio[index[e]] = pr
+    mem_tier = tier_of(prio[line_parent[mem_line]]) if M else np.zeros(0, dtype=np.int64)
+    demand_tier = tier_of(demand_prio)
+
     return CompiledModel(
         part_ids=tuple(order),
         index=index,
@@ -254,6 +284,9 @@ def _compile(model: Model) -> CompiledModel:
         mem_part=mem_part,
         mem_is_primary=np.array(m_prim, dtype=bool),
         mem_qual_time=np.array(m_qt, dtype=np.int64),
+        mem_tier=mem_tier,
+        demand_tier=demand_tier,
+        n_tiers=n_tiers,
         part_by_src=_csr(src_part, np.arange(S), P, S),
         line_by_mem=_csr(mem_line, np.arange(M), L, M),
         part_by_mem=_csr(mem_part, np.arange(M), P, M),

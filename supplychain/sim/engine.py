@@ -17,7 +17,9 @@ run in one pass. Each period:
    ``min(capacity, order, min over lines of available / qty)``, where a line's
    availability sums its usable members (the child, then its alternates). A child
    short for several parents is rationed in proportion to their claims (at plan, their
-   steady-state requirement). Output lands after the delay; zero-delay output is
+   steady-state requirement), or, where end items have a ``priority``, to the parents
+   serving the higher priority first (a part inherits the highest priority of the end
+   items it serves; no priority ranks lowest). Output lands after the delay; zero-delay output is
    usable by the parents in the same period.
 4. **Requirements** follow capability: a BOM line's requirement goes to its child
    while the child can be supplied, and to its usable alternates, in order, for what
@@ -177,6 +179,9 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
     cap_src = cm.src_capacity[:, None]
     part_by_src = cm.part_by_src
     kk = np.arange(K)
+    tiered = cm.n_tiers > 1
+    mem_in_tier = [(cm.mem_tier == q)[:, None] for q in range(cm.n_tiers)]
+    demand_in_tier = [(cm.demand_tier == q)[:, None] for q in range(cm.n_tiers)]
     end_pos = np.full(P, -1, dtype=np.int64)
     end_pos[cm.end_idx] = np.arange(E)
 
@@ -299,16 +304,32 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
         need_mem = need_line[cm.mem_line] if len(cm.mem_line) else np.zeros((0, K))
         residual = np.maximum(need_line - on_hand[prim_part], 0.0)[cm.mem_line] if len(cm.mem_line) else need_mem
         claim_mem = np.where(cm.mem_is_primary[:, None], need_mem, residual * usable_mem)
-        claims = (cm.part_by_mem @ claim_mem if len(cm.mem_line) else np.zeros((P, K))) + rate
-        rho = np.ones((P, K))
+        if tiered:
+            claims = np.stack([
+                (cm.part_by_mem @ (claim_mem * mem_in_tier[q]) if len(cm.mem_line) else np.zeros((P, K)))
+                + rate * demand_in_tier[q] for q in range(cm.n_tiers)
+            ])
+            rho = np.ones((cm.n_tiers, P, K))
+        else:
+            claims = (cm.part_by_mem @ claim_mem if len(cm.mem_line) else np.zeros((P, K))) + rate
+            rho = np.ones((P, K))
 
         def settle(a: int, b: int) -> None:
             """Rationing ratios of parts [a, b) once their stock is final; serve demand."""
-            c = claims[a:b]
-            rho[a:b] = np.where(c > _TOL, np.minimum(1.0, on_hand[a:b] / np.where(c > _TOL, c, 1.0)), 1.0)
+            if tiered:  # the highest tier first, then what is left
+                left = on_hand[a:b].copy()
+                for q in range(cm.n_tiers):
+                    c = claims[q, a:b]
+                    give = np.minimum(c, np.maximum(left, 0.0))
+                    rho[q, a:b] = np.where(c > _TOL, give / np.where(c > _TOL, c, 1.0), 1.0)
+                    left -= give
+            else:
+                c = claims[a:b]
+                rho[a:b] = np.where(c > _TOL, np.minimum(1.0, on_hand[a:b] / np.where(c > _TOL, c, 1.0)), 1.0)
             ends = np.flatnonzero(is_end[a:b]) + a
             if len(ends):
-                out = np.minimum(rate[ends], rho[ends] * rate[ends])
+                r_end = rho[cm.demand_tier[ends], ends] if tiered else rho[ends]
+                out = np.minimum(rate[ends], r_end * rate[ends])
                 out = np.minimum(out, on_hand[ends])
                 on_hand[ends] -= out
                 produced[t, end_pos[ends]] = out
@@ -320,7 +341,8 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
                 settle(lv.a, lv.b)
                 continue
             m = slice(lv.ma, lv.mb)
-            ent = rho[cm.mem_part[m]] * claim_mem[m] * usable_mem[m]
+            r_mem = rho[cm.mem_tier[m], cm.mem_part[m]] if tiered else rho[cm.mem_part[m]]
+            ent = r_mem * claim_mem[m] * usable_mem[m]
             line_av = lv.line_by_mem @ ent
             ratio = line_av / line_qty[lv.la:lv.lb]
             lim = np.minimum.reduceat(ratio, lv.parent_starts, axis=0)
