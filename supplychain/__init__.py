@@ -6,9 +6,13 @@ embargo does to the line::
     import supplychain as sc
     model, scenario = sc.load_scenario("scenarios/tb2/canada-2020.yaml")
     model.graph            # networkx.MultiDiGraph of parts, suppliers and countries
+    result = sc.simulate(model, scenario)
+    result.end_items["tb2"].time_to_survive
+    sc.stress_test(model, by="country").to_frame()
 """
 
 from supplychain.errors import InfeasibleError, ModelError, ModelWarning, Problem, SupplyChainError
+from supplychain.graph import concentration, exposure_by_country
 from supplychain.io import load_any, load_model, load_scenario
 from supplychain.model import (
     Alternate,
@@ -26,11 +30,16 @@ from supplychain.model import (
     expand_countries,
 )
 
+from supplychain.risk import performance_impact, stress_test, time_to_survive_lp
+from supplychain.sim import EndItemResult, SimulationResult, simulate, simulate_batch
+
 __version__ = "0.1.0"
 
 __all__ = [
     "Alternate", "BomLine", "Demand", "Disruption", "Embargo", "InfeasibleError", "ItemFilter",
     "Model", "ModelError", "ModelWarning", "Part", "Problem", "Scenario", "Source", "Supplier",
     "SupplyChainError", "check_model", "expand_countries", "load_any", "load_model",
-    "load_scenario", "__version__",
+    "load_scenario", "__version__", "EndItemResult", "SimulationResult", "simulate",
+    "simulate_batch", "stress_test", "time_to_survive_lp", "performance_impact",
+    "exposure_by_country", "concentration",
 ]
