@@ -126,12 +126,14 @@ def test_bad_override_is_reported(with_model):
     path = with_model("overrides:\n  parts:\n    gear: {stock: -5, sources: [{supplier: xcorq}]}\n")
     with pytest.raises(ModelError) as info:
         load_scenario(path)
-    msgs = [p.message for p in info.value.problems]
-    assert "Input should be greater than or equal to 0 (got '-5')" in msgs  # YAML text, as written
-    assert "part 'gear' lists unknown supplier 'xcorq'; did you mean 'xcorp'?" in msgs
-    note = info.value.problems[-1]
-    assert note.message == "(the model was validated with this scenario's overrides applied)"
-    assert note.file == str(path) and note.path == ("overrides",)
+    by_path = {p.path: p for p in info.value.problems}
+    # both bad values were written in the scenario, so both point at its lines
+    stock = by_path[("overrides", "parts", "gear", "stock")]
+    assert stock.message == "Input should be greater than or equal to 0 (got '-5') (set by this scenario's overrides)"
+    supplier = by_path[("overrides", "parts", "gear", "sources", 0, "supplier")]
+    assert supplier.message.startswith("part 'gear' lists unknown supplier 'xcorq'; did you mean 'xcorp'?")
+    # line 1 model, 2 overrides, 3 parts, 4 gear: {stock: -5, sources: [...]}
+    assert stock.file == f"{path}:4" and supplier.file == f"{path}:4"
     assert info.value.file == str(path)
 
 

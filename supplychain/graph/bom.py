@@ -91,8 +91,13 @@ class BomRow:
     qualification_time: int = 0
 
 
-def bom_tree(model: Model, end_item: str, *, max_rows: int = 100_000) -> Iterator[BomRow]:
+def bom_tree(
+    model: Model, end_item: str, *, max_depth: int | None = None, max_rows: int = 100_000
+) -> Iterator[BomRow]:
     """The indented BOM of ``end_item``, depth first, alternates right under their line.
+
+    ``max_depth`` stops the walk below that depth (0 = the end item alone); at most
+    ``max_rows`` rows are produced (a shared sub-assembly appears under every user).
 
     >>> from supplychain.model.schema import Model
     >>> m = Model.model_validate({"home": "TR", "suppliers": {"s": {"country": "TR"}},
@@ -109,6 +114,8 @@ def bom_tree(model: Model, end_item: str, *, max_rows: int = 100_000) -> Iterato
         row = stack.pop()
         yield row
         n += 1
+        if max_depth is not None and row.depth >= max_depth:
+            continue
         kids = []
         for child, line in model.parts[row.part].bom.items():
             kids.append(BomRow(row.depth + 1, child, line.qty, line.qty * row.qty_per_end_item))

@@ -283,6 +283,17 @@ def _deep_merge(base: Any, over: Any) -> Any:
     return copy.deepcopy(over)
 
 
+def _has_path(data: Any, path: tuple) -> bool:
+    for key in path:
+        if isinstance(data, dict) and key in data:
+            data = data[key]
+        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+            data = data[key]
+        else:
+            return False
+    return True
+
+
 def load_scenario(path: str | Path) -> tuple[Model, Scenario]:
     """Read a scenario file and the model it names (relative to the scenario).
 
@@ -307,12 +318,15 @@ def load_scenario(path: str | Path) -> tuple[Model, Scenario]:
         try:
             model = model_from_data(merged, file=str(model_path), lines=mlines)
         except ModelError as exc:
-            # say which problems the overrides introduced: they live in the scenario
-            raise ModelError(
-                [Problem(p.message, p.path, p.file or str(model_path)) for p in exc.problems]
-                + [Problem("(the model was validated with this scenario's overrides applied)", ("overrides",), where)],
-                file=where,
-            ) from None
+            # a problem inside the overrides is the scenario's: point at its line there
+            def relocate(p: Problem) -> Problem:
+                if _has_path(scenario.overrides, p.path):
+                    line = _line(lines, ("overrides", *p.path))
+                    return Problem(p.message + " (set by this scenario's overrides)", ("overrides", *p.path),
+                                   f"{where}:{line}" if line else where)
+                return p
+
+            raise ModelError([relocate(p) for p in exc.problems], file=where) from None
     else:
         if not model_path.exists():
             raise ModelError([Problem(f"model file {str(model_path)!r} not found", ("model",), where)], file=where)

@@ -291,6 +291,8 @@ def check_model(model: Model) -> list[Problem]:
                     add(Problem(f"part {pid!r} lists " + _unknown("alternate part", alt.part, parts), apath))
 
     for cyc in _cycles(model):
+        if len(cyc) == 2 and cyc[0] not in model.parts[cyc[0]].bom:
+            continue  # only an alternate points back at its parent: reported above
         if len(cyc) == 2:
             add(Problem(f"part {cyc[0]!r} uses itself", ("parts", cyc[0], "bom")))
         else:

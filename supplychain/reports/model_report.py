@@ -158,9 +158,7 @@ def model_summary(
     end_items = []
     for item, d in model.demand.items():
         rows = []
-        for r in bom_tree(model, item):
-            if depth is not None and r.depth > depth:
-                continue
+        for r in bom_tree(model, item, max_depth=depth):
             part = model.parts[r.part]
             rows.append({
                 "depth": r.depth,
