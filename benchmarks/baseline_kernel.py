@@ -47,7 +47,7 @@ class KernelArrays:
     bought: np.ndarray  # indices of parts without a BOM
     levels: list[tuple[np.ndarray, ...]]
     # per level: (parents, segment starts, edge -> parent position, edge children, edge qty,
-    # edge weight, parent delays)
+    # edge weight / qty, parent delays)
     start: int
     stop: int
     severity: float
@@ -119,7 +119,7 @@ def kernel_arrays(model: dict, scenario: dict) -> KernelArrays:
         e = np.flatnonzero(height[parent_a] == lv)
         e = e[np.argsort(parent_a[e], kind="stable")]
         parents, seg, pos = np.unique(parent_a[e], return_index=True, return_inverse=True)
-        levels.append((parents, seg, pos, child_a[e], qty_a[e], weight[e], delay[parents]))
+        levels.append((parents, seg, pos, child_a[e], qty_a[e], weight[e] / qty_a[e], delay[parents]))
     bought = np.flatnonzero(height == 0)
     return KernelArrays(n, end_idx, rate, req, stock0, delay, blocked, bought, levels, start, stop,
                         float(embargo.get("severity", 1.0)), int(scenario.get("horizon", 104)))
@@ -142,8 +142,8 @@ def run_kernel(k: KernelArrays) -> np.ndarray:
         open_frac = 1.0 - k.severity * k.blocked if k.start <= t < k.stop else None
         ship = k.req[k.bought] if open_frac is None else k.req[k.bought] * open_frac[k.bought]
         pipe[(t + b_delay) % D, k.bought] += ship
-        for parents, seg, pos, ch, q, w, p_delay in k.levels:
-            can = np.minimum.reduceat(stock[ch] * w / q, seg)
+        for parents, seg, pos, ch, q, w_per_q, p_delay in k.levels:
+            can = np.minimum.reduceat(stock[ch] * w_per_q, seg)
             build = np.minimum(k.req[parents], can)
             stock -= np.bincount(ch, weights=q * build[pos], minlength=k.n_parts)
             out = build if open_frac is None else build * open_frac[parents]
