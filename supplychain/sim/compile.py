@@ -64,7 +64,8 @@ class CompiledModel:
     src_qualified: np.ndarray  # bool
     src_qual_time: np.ndarray  # periods after the trigger; NEVER when no time is given
     src_ref_flow: np.ndarray  # volume a partial embargo scales: capacity, else normal flow
-    part_src_ptr: np.ndarray  # (P + 1,) sources of part i are src_ptr[i]:src_ptr[i+1]
+    n_src_of_part: np.ndarray  # (P,) number of sources of each part
+    level_src_ptr: np.ndarray  # (n_levels + 1,) sources of each level's parts, by delay within
     # BOM lines (L), grouped by parent
     line_parent: np.ndarray
     line_qty: np.ndarray
@@ -159,7 +160,6 @@ def _compile(model: Model) -> CompiledModel:
 
     # sources, grouped by part in part order
     s_part, s_sup, s_share, s_cap, s_delay, s_stock, s_qual, s_qt = ([] for _ in range(8))
-    src_ptr = np.zeros(P + 1, dtype=np.int64)
     for i, part in enumerate(parts):
         qual = [s.is_qualified for s in part.sources]
         n_qual = sum(qual)
@@ -173,12 +173,19 @@ def _compile(model: Model) -> CompiledModel:
             s_stock.append(src.stock)
             s_qual.append(q)
             s_qt.append(0 if q else (src.qualification_time if src.qualification_time is not None else NEVER))
-        src_ptr[i + 1] = len(s_part)
+    # sources by level, then by delay, so each level's shipments of one delay are a
+    # contiguous slice of the pipeline (order within a part is kept)
+    s_level = level[np.array(s_part, dtype=np.int64)] if s_part else np.zeros(0, dtype=np.int64)
+    perm = np.lexsort((np.arange(len(s_part)), np.array(s_delay, dtype=np.int64), s_level))
+    s_part, s_sup, s_share, s_cap, s_delay, s_stock, s_qual, s_qt = (
+        [x[i] for i in perm] for x in (s_part, s_sup, s_share, s_cap, s_delay, s_stock, s_qual, s_qt)
+    )
     src_part = np.array(s_part, dtype=np.int64)
     src_share = np.array(s_share, dtype=float)
     src_capacity = np.array(s_cap, dtype=float)
     src_delay = np.array(s_delay, dtype=np.int64)
     S = len(src_part)
+    level_src_ptr = np.searchsorted(level[src_part] if S else np.zeros(0, dtype=np.int64), np.arange(n_levels + 1))
 
     # the requirement a part could carry: its own, or the line need it would take over as
     # an alternate; it scales partial embargoes on sources without a capacity
@@ -188,7 +195,7 @@ def _compile(model: Model) -> CompiledModel:
         for line in part.bom.values():
             for a in line.alternates:
                 potential[index[a.part]] = max(potential[index[a.part]], line.qty * need)
-    n_src = np.diff(src_ptr)
+    n_src = np.bincount(src_part, minlength=P)
     flow_share = np.where(src_share > 0, src_share, 1.0 / np.maximum(n_src[src_part], 1))
     src_ref_flow = np.where(np.isfinite(src_capacity), src_capacity, flow_share * potential[src_part])
 
@@ -275,7 +282,8 @@ def _compile(model: Model) -> CompiledModel:
         src_qualified=np.array(s_qual, dtype=bool),
         src_qual_time=np.array(s_qt, dtype=np.int64),
         src_ref_flow=src_ref_flow,
-        part_src_ptr=src_ptr,
+        n_src_of_part=n_src,
+        level_src_ptr=level_src_ptr,
         line_parent=line_parent,
         line_qty=np.array(l_qty, dtype=float),
         line_primary=line_primary,

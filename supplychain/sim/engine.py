@@ -63,7 +63,8 @@ class _Level:
     sa: int  # sources [sa, sb)
     sb: int
     line_by_mem: sp.csr_array  # (lb - la, mb - ma)
-    part_by_mem: sp.csr_array  # (P, mb - ma)
+    touched: np.ndarray  # the parts the members of these lines are
+    part_by_mem: sp.csr_array  # (len(touched), mb - ma)
     parent_starts: np.ndarray  # reduceat offsets of each parent's lines within [la, lb)
     multi: np.ndarray  # member offsets (within [ma, mb)) of lines that have alternates
     multi_first: np.ndarray  # for each of those, the offset of its line's first member
@@ -83,11 +84,13 @@ def _levels(cm: CompiledModel) -> list[_Level]:
         lines = cm.mem_line[ma:mb]
         multi = np.flatnonzero(n_mem_of_line[lines] > 1)
         first_of_line = np.searchsorted(cm.mem_line, lines) - ma
+        touched, touched_inv = np.unique(cm.mem_part[ma:mb], return_inverse=True)
         out.append(_Level(
             a, b, la, lb, ma, mb,
-            int(cm.part_src_ptr[a]), int(cm.part_src_ptr[b]),
+            int(cm.level_src_ptr[lv]), int(cm.level_src_ptr[lv + 1]),
             cm.line_by_mem[la:lb][:, ma:mb].tocsr(),
-            cm.part_by_mem[:, ma:mb].tocsr(),
+            touched,
+            sp.csr_array((np.ones(mb - ma), (touched_inv, np.arange(mb - ma))), shape=(len(touched), mb - ma)),
             (np.searchsorted(cm.line_parent[la:lb], np.arange(a, b)) if lb > la else np.zeros(0, dtype=np.int64)),
             multi,
             first_of_line[multi],
@@ -110,20 +113,6 @@ def _in_line_order(values: np.ndarray, need: np.ndarray, lv: _Level, cap: np.nda
     before = before - before[np.searchsorted(lv.multi, lv.multi_first)] if len(lv.multi) else before
     out = values.copy()
     out[lv.multi] = np.clip(need[lv.multi] - before, 0.0, c)
-    return out
-
-
-def _delay_groups(cm: CompiledModel, sa: int, sb: int):
-    """Sources [sa, sb) grouped by delay: (delay, rows relative to sa, source ids, part map)."""
-    out = []
-    delays = cm.src_delay[sa:sb]
-    for d in np.unique(delays):
-        rows = np.flatnonzero(delays == d)
-        idx = rows + sa
-        to_part = sp.csr_array(
-            (np.ones(len(idx)), (cm.src_part[idx], np.arange(len(idx)))), shape=(cm.n_parts, len(idx))
-        )
-        out.append((int(d), rows, idx, to_part))
     return out
 
 
@@ -197,6 +186,7 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
     on_order = part_by_src @ pipe.sum(axis=0)
     on_hand = np.repeat(cm.stock0[:, None], K, axis=1)
     src_stock = np.repeat(cm.src_stock0[:, None], K, axis=1)
+    has_src_stock = bool(src_stock.any())
     cause = np.repeat(np.arange(P)[:, None], K, axis=1)
 
     produced = np.zeros((T, E, K))
@@ -221,19 +211,34 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
     req = target = quota = usable_src = usable_mem = None
     line_qty = cm.line_qty[:, None]
 
-    groups_all = _delay_groups(cm, 0, S)
-    groups_level = [_delay_groups(cm, lv.sa, lv.sb) for lv in levels]
+    # the sources of a level belong to the level's parts and are sorted by delay, so a
+    # level's shipments go to its parts through a small local matrix and into the
+    # pipeline as one slice per delay
+    def plan(sa: int, sb: int, a: int, b: int):
+        to_part = cm.part_by_src[a:b][:, sa:sb].tocsr()
+        delays = cm.src_delay[sa:sb]
+        bounds = np.flatnonzero(np.diff(delays)) + 1
+        starts = np.concatenate(([0], bounds)) if sb > sa else np.zeros(0, dtype=np.int64)
+        ends = np.concatenate((bounds, [sb - sa])) if sb > sa else np.zeros(0, dtype=np.int64)
+        runs = [(int(delays[i]), int(i), int(j)) for i, j in zip(starts, ends)]
+        zero = [(i, j) for d, i, j in runs if d == 0]
+        return (sa, slice(a, b), to_part, [r for r in runs if r[0] > 0],
+                zero[0] if zero else None)
 
-    def deliver(x: np.ndarray, groups, t: int) -> None:
-        """Put shipments (rows of ``x``, relative to the groups' base) into the pipeline,
-        or straight into stock when their delay is zero."""
-        for d, rows, idx, to_part in groups:
-            vals = x[rows]
-            if d == 0:
-                on_hand[:] += to_part @ vals
-            else:
-                pipe[(t + d) % W, idx] += vals
-                on_order[:] += to_part @ vals
+    local = [plan(lv.sa, lv.sb, lv.a, lv.b) for lv in levels]
+
+    def deliver(x: np.ndarray, where, t: int) -> None:
+        """Shipments ``x`` of a level's sources: into the pipeline, or straight into
+        stock when their delay is zero."""
+        sa, parts, to_part, runs, zero = where
+        for d, i, j in runs:
+            pipe[(t + d) % W, sa + i:sa + j] += x[i:j]
+        total = to_part @ x
+        if zero is not None:
+            now = to_part[:, zero[0]:zero[1]] @ x[zero[0]:zero[1]]
+            on_hand[parts] += now
+            total -= now
+        on_order[parts] += total
 
     for t in range(T):
         # --- events and qualification: recompute only when something changes
@@ -247,6 +252,14 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
             usable_src = src_usable_from <= t
             usable_mem = mem_usable_from <= t
             req, target = _route(cm, levels, quota, usable_src, usable_mem, K)
+            # order split: shares among usable sources, equal where no usable one has a share
+            w = base_w * usable_src
+            wsum = part_by_src @ w
+            n_usable = part_by_src @ usable_src.astype(float)
+            w = np.where((wsum[src_part] <= 0) & usable_src, 1.0 / np.maximum(n_usable[src_part], 1.0), w)
+            wsum = part_by_src @ w
+            w_norm = np.where(wsum[src_part] > 0, w / np.where(wsum[src_part] > 0, wsum[src_part], 1.0), 0.0)
+            room_static = np.where(usable_src, np.minimum(quota, cap_src), 0.0)
         for k, sev_k in starts_blocked.get(t, ()):
             keep = 1.0 - sev_k
             pipe[:, :, k] *= keep[None, :]
@@ -266,37 +279,50 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
         order = np.maximum(req + target - (on_hand + on_order), 0.0)
         order = np.where(is_end[:, None], np.minimum(order, req), order)
         order = np.minimum(order, cm.capacity[:, None])
-        w = base_w * usable_src
-        wsum = part_by_src @ w
-        n_usable = part_by_src @ usable_src.astype(float)
-        equal = (wsum[src_part] <= 0) & usable_src
-        w = np.where(equal, 1.0 / np.maximum(n_usable[src_part], 1.0), w)
-        wsum = part_by_src @ w
-        alloc = np.where(wsum[src_part] > 0, order[src_part] * w / np.where(wsum[src_part] > 0, wsum[src_part], 1.0), 0.0)
-        room = np.where(usable_src, np.minimum(quota, src_stock + cap_src), 0.0)
+        alloc = order[src_part] * w_norm
+        room = room_static if not has_src_stock else np.where(usable_src, np.minimum(quota, src_stock + cap_src), 0.0)
         ship = np.minimum(alloc, room)
-        unmet = order - part_by_src @ ship
-        for _ in range(2):  # re-allocate what stopped sources cannot ship
-            if not (unmet > _TOL).any():
-                break
-            rem = room - ship
-            has_room = rem > _TOL
-            v = np.where(has_room, w, 0.0)
-            vsum = part_by_src @ v
-            v = np.where((vsum[src_part] <= 0) & has_room, 1.0, v)
-            vsum = part_by_src @ v
-            extra = np.where(vsum[src_part] > 0, unmet[src_part] * v / np.where(vsum[src_part] > 0, vsum[src_part], 1.0), 0.0)
-            extra = np.minimum(extra, rem)
-            ship += extra
-            unmet = unmet - part_by_src @ extra
-        from_stock = np.minimum(ship, src_stock)
-        src_stock -= from_stock
+        gap = alloc - ship
+        unmet = None
+        if (gap > _TOL).any():
+            # re-allocate what stopped sources cannot ship, among the sources of the parts
+            # concerned only
+            unmet = part_by_src @ gap
+            rows = np.flatnonzero((unmet > _TOL).any(axis=1)[src_part])
+            parts_r, inv = np.unique(src_part[rows], return_inverse=True)
+            to_p = sp.csr_array((np.ones(len(rows)), (inv, np.arange(len(rows)))), shape=(len(parts_r), len(rows)))
+            left = unmet[parts_r]
+            sub_w, sub_room, sub_ship = w_norm[rows], room[rows], ship[rows]
+            for _ in range(2):
+                rem = sub_room - sub_ship
+                has_room = rem > _TOL
+                v = np.where(has_room, sub_w, 0.0)
+                vsum = to_p @ v
+                v = np.where((vsum[inv] <= 0) & has_room, 1.0, v)
+                vsum = to_p @ v
+                extra = np.where(vsum[inv] > 0, left[inv] * v / np.where(vsum[inv] > 0, vsum[inv], 1.0), 0.0)
+                extra = np.minimum(extra, rem)
+                sub_ship = sub_ship + extra
+                left = left - to_p @ extra
+                if not (left > _TOL).any():
+                    break
+            ship[rows] = sub_ship
+            unmet = np.zeros((P, K))
+            unmet[parts_r] = left
+        if has_src_stock:
+            from_stock = np.minimum(ship, src_stock)
+            src_stock -= from_stock
+            has_src_stock = bool(src_stock.any())
+        else:
+            from_stock = np.zeros_like(ship)
         prod = ship - from_stock
         # sources of parts without a BOM ship everything now; assemblies ship their own
         # stock now and build below, limited by their children
-        deliver(np.where(is_leaf_src[:, None], ship, from_stock), groups_all, t)
+        first = np.where(is_leaf_src[:, None], ship, from_stock)
+        for lv, where in zip(levels, local):
+            deliver(first[lv.sa:lv.sb], where, t)
         desired = part_by_src @ np.where(is_leaf_src[:, None], 0.0, prod)  # (P, K) builds wanted
-        supply_short = (order - part_by_src @ ship) > _TOL  # could not be ordered in full
+        supply_short = unmet > _TOL if unmet is not None else None  # could not be ordered in full
 
         # --- 3. building, leaves up
         need_line = line_qty * desired[cm.line_parent] if len(cm.line_parent) else np.zeros((0, K))
@@ -352,12 +378,12 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
             need = line_qty[lv.la:lv.lb] * build[cm.line_parent[lv.la:lv.lb] - lv.a]
             need_m = need[cm.mem_line[m] - lv.la]
             take = _in_line_order(np.minimum(need_m, ent), need_m, lv, ent)
-            on_hand -= lv.part_by_mem @ take
+            on_hand[lv.touched] -= lv.part_by_mem @ take
             # build output by each source in proportion to what it wanted to build
             srcs = slice(lv.sa, lv.sb)
             frac = np.where(dsl > _TOL, build / np.where(dsl > _TOL, dsl, 1.0), 0.0)
             out = prod[srcs] * frac[src_part[srcs] - lv.a]
-            deliver(out, groups_level[lvi], t)
+            deliver(out, local[lvi], t)
             # why a part fell short: a binding line's child, or its own supply
             mat_short = build < dsl - _TOL
             if mat_short.any():
@@ -366,8 +392,8 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
                 first = -np.maximum.reduceat(score, lv.parent_starts, axis=0)
                 first = np.clip(first, lv.la, max(lv.lb - 1, lv.la))
                 cause[lv.a:lv.b] = np.where(mat_short, prim_part[first], cause[lv.a:lv.b])
-            sshort = supply_short[lv.a:lv.b] & ~mat_short
-            if sshort.any():
+            sshort = supply_short[lv.a:lv.b] & ~mat_short if supply_short is not None else None
+            if sshort is not None and sshort.any():
                 cause[lv.a:lv.b] = np.where(sshort, np.arange(lv.a, lv.b)[:, None], cause[lv.a:lv.b])
             settle(lv.a, lv.b)
 
@@ -412,6 +438,6 @@ def _route(cm: CompiledModel, levels: list[_Level], quota, usable_src, usable_me
         left = need - lv.line_by_mem @ alloc
         prim = cm.line_primary[lv.la:lv.lb] - lv.ma
         alloc[prim] += np.maximum(left, 0.0)
-        req += lv.part_by_mem @ alloc
+        req[lv.touched] += lv.part_by_mem @ alloc
     target = cm.stock0[:, None] + req * cm.pipe_len[:, None]
     return req, target

@@ -82,7 +82,7 @@ def _receiving_fraction(model: Model, cm: CompiledModel, against: frozenset[str]
     maker_in = _supplier_mask(cm, against, owner=False)[cm.src_supplier].astype(float)
     share = np.where(cm.src_share > 0, cm.src_share, 0.0)
     tot = np.bincount(cm.src_part, weights=share, minlength=cm.n_parts)
-    n = np.maximum(np.diff(cm.part_src_ptr), 1)
+    n = np.maximum(cm.n_src_of_part, 1)
     frac_by_share = np.bincount(cm.src_part, weights=share * maker_in, minlength=cm.n_parts)
     frac_equal = np.bincount(cm.src_part, weights=maker_in, minlength=cm.n_parts) / n
     parent_makers_in = np.where(tot > 0, frac_by_share / np.where(tot > 0, tot, 1), frac_equal)
@@ -107,7 +107,7 @@ def origin_share(cm: CompiledModel, located: np.ndarray) -> np.ndarray:
     src_in = located[cm.src_supplier].astype(float)
     share = cm.src_share
     tot = np.bincount(cm.src_part, weights=share, minlength=cm.n_parts)
-    n = np.maximum(np.diff(cm.part_src_ptr), 1)
+    n = np.maximum(cm.n_src_of_part, 1)
     maker_frac = np.where(
         tot > 0,
         np.bincount(cm.src_part, weights=share * src_in, minlength=cm.n_parts) / np.where(tot > 0, tot, 1),
