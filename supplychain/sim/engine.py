@@ -168,6 +168,11 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
     cap_src = cm.src_capacity[:, None]
     part_by_src = cm.part_by_src
     kk = np.arange(K)
+    prim_part = cm.primary_part_of_line
+    line_qty_mem = cm.line_qty[cm.mem_line][:, None]
+    mem_parent = cm.line_parent[cm.mem_line]
+    alt_mem = np.flatnonzero(~cm.mem_is_primary)
+    alt_primary_part = prim_part[cm.mem_line[alt_mem]]
     tiered = cm.n_tiers > 1
     mem_in_tier = [(cm.mem_tier == q)[:, None] for q in range(cm.n_tiers)]
     demand_in_tier = [(cm.demand_tier == q)[:, None] for q in range(cm.n_tiers)]
@@ -325,11 +330,12 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
         supply_short = unmet > _TOL if unmet is not None else None  # could not be ordered in full
 
         # --- 3. building, leaves up
-        need_line = line_qty * desired[cm.line_parent] if len(cm.line_parent) else np.zeros((0, K))
-        prim_part = cm.mem_part[cm.line_primary] if len(cm.line_parent) else np.zeros(0, dtype=np.int64)
-        need_mem = need_line[cm.mem_line] if len(cm.mem_line) else np.zeros((0, K))
-        residual = np.maximum(need_line - on_hand[prim_part], 0.0)[cm.mem_line] if len(cm.mem_line) else need_mem
-        claim_mem = np.where(cm.mem_is_primary[:, None], need_mem, residual * usable_mem)
+        # a line claims its need from its child, and what the child's stock cannot cover
+        # from each usable alternate
+        claim_mem = line_qty_mem * desired[mem_parent]
+        if len(alt_mem):
+            short = np.maximum(claim_mem[alt_mem] - on_hand[alt_primary_part], 0.0)
+            claim_mem[alt_mem] = short * usable_mem[alt_mem]
         if tiered:
             claims = np.stack([
                 (cm.part_by_mem @ (claim_mem * mem_in_tier[q]) if len(cm.mem_line) else np.zeros((P, K)))
