@@ -1,1 +1,87 @@
-"""Commands: placeholder until implemented."""
+"""The ``simulate`` command: run one scenario and report what it does to every end item.
+
+A scenario file runs its events over its horizon; a model file alone runs the baseline
+(no event), which says so on stderr. The terminal report, ``--json`` (exactly the
+result's ``to_dict()``) and ``--csv`` (one row per end item and period) come from
+:mod:`supplychain.reports.sim_report`; the CSV file is written by :mod:`supplychain.io`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from supplychain.cli import app
+from supplychain.cli.common import err, guarded, out, print_json
+from supplychain.io import load_any
+from supplychain.io.csv_out import write_csv
+from supplychain.reports.sim_report import (
+    EventLine,
+    render_simulation,
+    simulation_csv,
+    simulation_dict,
+    stock_csv,
+)
+from supplychain.sim import simulate as run_simulation
+
+#: horizon of a model run without a scenario (two years of weeks)
+DEFAULT_HORIZON = 104
+
+
+def _stock_path(csv_file: Path) -> Path:
+    """``out.csv`` -> ``out.stock.csv``: where ``--stock`` puts the per-part trajectories."""
+    return csv_file.with_name(f"{csv_file.stem}.stock{csv_file.suffix or '.csv'}")
+
+
+@app.command()
+@guarded
+def simulate(
+    scenario_file: Path = typer.Argument(..., metavar="SCENARIO",
+                                         help="a scenario file (or a model file: run with no event)",
+                                         show_default=False),
+    horizon: Optional[int] = typer.Option(
+        None, "--horizon", min=1,
+        help=f"periods to simulate (default: the scenario's, or {DEFAULT_HORIZON} for a model file)"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    csv_file: Optional[Path] = typer.Option(
+        None, "--csv", help="also write the per-period series (end item, period, planned, produced, lost, "
+                            "bottleneck) to this CSV file"),
+    stock: bool = typer.Option(
+        False, "--stock", help="add per-part stock trajectories: a 'stock' key in --json, and FILE.stock.csv "
+                               "beside the --csv file"),
+) -> None:
+    """When does the line stop, how much is lost, when does it recover, and which part binds.
+
+    Time figures are in the model's periods, counted from the first event's start.
+    """
+    model, scenario = load_any(scenario_file)
+    if scenario is None:
+        err.print(f"{scenario_file} is a model file: running it with no event (the baseline)", markup=False)
+        horizon = horizon or DEFAULT_HORIZON
+    result = run_simulation(model, scenario, horizon=horizon, record_stock=stock)
+    start_date = scenario.start_date if scenario is not None else None
+
+    if csv_file is not None:
+        table = simulation_csv(result, start_date=start_date)
+        write_csv(table, csv_file)
+        err.print(f"wrote {len(table[1])} rows to {csv_file}", markup=False)
+        if stock:
+            stock_file = _stock_path(csv_file)
+            table = stock_csv(result, start_date=start_date)
+            write_csv(table, stock_file)
+            err.print(f"wrote {len(table[1])} rows to {stock_file}", markup=False)
+    if as_json:
+        print_json(simulation_dict(result, stock=stock))
+        return
+    events = []
+    if scenario is not None:
+        for kind, listed in (("embargo", scenario.embargoes), ("disruption", scenario.disruptions)):
+            for k, e in enumerate(listed, 1):
+                events.append(EventLine(e.name or f"{kind} {k}", e.start, e.stop))
+        events.sort(key=lambda e: e.start)  # stable: file order among equal starts
+    title = (scenario.name if scenario is not None else None) or (model.name if scenario is None else None)
+    title = f"{title or scenario_file.stem} ({scenario_file.name})"
+    out.print(render_simulation(result, title=title, model_name=model.name, start_date=start_date,
+                                events=events, width=out.width))

@@ -1,0 +1,348 @@
+"""What ``simulate`` prints: a header, a summary table, timelines, bottlenecks; CSV rows.
+
+Pure formatting of a :class:`~supplychain.sim.SimulationResult`: nothing here looks at
+the model or runs anything. Time figures are in the model's periods and count from the
+first event's start, as in the result; with a ``start_date`` (the calendar date of
+period 0) a period also gets its date: ``start_date + t`` days, weeks or calendar
+months. CSV rows (``*_csv``) are a header and plain values: numbers stay numbers,
+``None`` becomes an empty cell.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Sequence
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from supplychain.sim.results import PLAN_TOLERANCE, EndItemResult, SimulationResult
+
+__all__ = [
+    "EventLine",
+    "period_date",
+    "fmt_period",
+    "bottleneck_spans",
+    "fmt_spans",
+    "timeline_rows",
+    "why_line",
+    "render_simulation",
+    "simulation_dict",
+    "simulation_csv",
+    "stock_csv",
+]
+
+CsvRows = tuple[list[str], list[list[Any]]]
+
+_BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One scenario event as the report lists it: ``stop`` is exclusive, None = open-ended."""
+
+    name: str
+    start: int
+    stop: int | None = None
+
+
+# -- periods and dates -------------------------------------------------------------------
+
+
+def period_date(start_date: date, t: int, *, period: str) -> date:
+    """The calendar date period ``t`` starts on, period 0 starting on ``start_date``.
+
+    Days and weeks add ``t`` or ``7t`` days; months add calendar months, the day clamped
+    to the month's length (31 Jan + 1 month = 28 or 29 Feb).
+
+    >>> period_date(date(2020, 9, 7), 4, period="week")
+    datetime.date(2020, 10, 5)
+    >>> period_date(date(2020, 1, 31), 1, period="month")
+    datetime.date(2020, 2, 29)
+    >>> period_date(date(2020, 11, 1), 57, period="month")
+    datetime.date(2025, 8, 1)
+    """
+    if period == "day":
+        return start_date + timedelta(days=t)
+    if period == "week":
+        return start_date + timedelta(weeks=t)
+    if period == "month":
+        months = start_date.month - 1 + t
+        year, month = start_date.year + months // 12, months % 12 + 1
+        return date(year, month, min(start_date.day, calendar.monthrange(year, month)[1]))
+    raise ValueError(f"unknown period {period!r}; expected day, week or month")
+
+
+def fmt_period(t: int, *, period: str, start_date: date | None = None) -> str:
+    """``week 34``, or ``week 34 (2021-05-03)`` when period 0 has a date.
+
+    >>> fmt_period(34, period="week"), fmt_period(4, period="week", start_date=date(2020, 9, 7))
+    ('week 34', 'week 4 (2020-10-05)')
+    """
+    text = f"{period} {t}"
+    if start_date is not None:
+        text += f" ({period_date(start_date, t, period=period).isoformat()})"
+    return text
+
+
+def _plural(n: int | float, period: str) -> str:
+    return f"{n:g} {period}" + ("" if n == 1 else "s")
+
+
+def _num(x: float | None) -> str:
+    """A quantity for a table: up to 4 significant digits, separators, ``M`` beyond a million.
+
+    >>> _num(8_150_999_999.999999), _num(95_000.0), _num(175.2), _num(1.8e-13), _num(None)
+    ('8,151M', '95,000', '175.2', '0', '-')
+    """
+    if x is None:
+        return "-"
+    if abs(x) < 1e-9:
+        return "0"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:,.4g}M"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
+
+
+# -- derived views of one end item ------------------------------------------------------
+
+
+def bottleneck_spans(bottleneck: Sequence[str | None]) -> dict[str, list[tuple[int, int]]]:
+    """Per part, the runs of consecutive periods it bound output, first and last included.
+
+    Parts come in the order they first bind.
+
+    >>> bottleneck_spans([None, "gear", "gear", "cam", "gear", None])
+    {'gear': [(1, 2), (4, 4)], 'cam': [(3, 3)]}
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for t, part in enumerate(bottleneck):
+        if part is None:
+            continue
+        runs = spans.setdefault(part, [])
+        if runs and runs[-1][1] == t - 1 and bottleneck[t - 1] == part:
+            runs[-1] = (runs[-1][0], t)
+        else:
+            runs.append((t, t))
+    return spans
+
+
+def fmt_spans(runs: Sequence[tuple[int, int]]) -> str:
+    """Runs of periods as ``10-19, 25``.
+
+    >>> fmt_spans([(10, 19), (25, 25)])
+    '10-19, 25'
+    """
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def _level(ratio: float) -> str:
+    """One block for a share of plan: full only at plan, so any shortfall shows."""
+    if ratio >= 1 - PLAN_TOLERANCE:
+        return _BLOCKS[8]
+    if ratio <= PLAN_TOLERANCE:
+        return _BLOCKS[0]
+    return _BLOCKS[min(7, max(1, math.ceil(ratio * 8)))]
+
+
+def timeline_rows(planned: Sequence[float], produced: Sequence[float], *, width: int) -> tuple[str, str, int]:
+    """Planned and produced as two rows of blocks, at most ``width`` characters each.
+
+    One character per period, or per bucket of ``k`` periods when the horizon is longer
+    than ``width`` (``k`` the smallest that fits). The planned row is scaled to the
+    largest planned bucket; the produced row shows each bucket's output as a share of
+    its plan (a full block only at plan). Returns ``(planned_row, produced_row, k)``.
+
+    >>> timeline_rows([10] * 6, [10, 10, 5, 0, 0, 10], width=80)
+    ('██████', '██▄  █', 1)
+    >>> timeline_rows([10] * 6, [10, 10, 5, 0, 0, 10], width=3)
+    ('███', '█▂▄', 2)
+    """
+    n = len(planned)
+    k = max(1, math.ceil(n / max(1, width)))
+    plan_b = [float(sum(planned[i:i + k])) for i in range(0, n, k)]
+    made_b = [float(sum(produced[i:i + k])) for i in range(0, n, k)]
+    top = max(plan_b, default=0.0)
+    plan_row = "".join(_level(p / top) if top > 0 else " " for p in plan_b)
+    made_row = "".join(_level(m / p) if p > 0 else " " for p, m in zip(plan_b, made_b))
+    return plan_row, made_row, k
+
+
+def why_line(r: EndItemResult, *, period: str, start_date: date | None = None, event: str | None = None) -> str:
+    """One sentence on when and why output falls short, and when it comes back.
+
+    ``event`` names the first event (``'the event'`` when None).
+
+    >>> import numpy as np
+    >>> r = EndItemResult("widget", np.full(20, 10.0), np.array([10.0] * 10 + [5.0] + [0.0] * 9),
+    ...                   1000.0, 5, (None,) * 10 + ("gear",) * 10)
+    >>> why_line(r, period="week", event="Canada stops exports")
+    "output falls below plan in week 10, 5 weeks after 'Canada stops exports' starts: short of 'gear', 5 of 10 made; the line stops in week 11; not back at plan by week 19, the horizon's end."
+    """
+    what = f"'{event}'" if event else "the event"
+    short = r.short_periods
+    if r.event_start is None:
+        if len(short) == 0:
+            return "no event: output stays at plan over the whole horizon."
+        return (f"no event, yet output falls below plan in {fmt_period(int(short[0]), period=period, start_date=start_date)}: "
+                "capacity does not meet the plan.")
+    if len(short) == 0:
+        return f"output stays at plan over the whole horizon: {what} never binds."
+    first = int(short[0])
+    when = fmt_period(first, period=period, start_date=start_date)
+    cause = f"short of '{r.bottleneck[first]}'" if r.bottleneck[first] else "short"
+    made, plan = float(r.produced[first]), float(r.planned[first])
+    tts = r.time_to_survive
+    after = (f"{_plural(tts, period)} after {what} starts" if tts >= 0
+             else f"{_plural(-tts, period)} before {what} starts")
+    if made <= PLAN_TOLERANCE:
+        text = f"the line stops in {when}, {after}: {cause}"
+    else:
+        text = f"output falls below plan in {when}, {after}: {cause}, {_num(made)} of {_num(plan)} made"
+        zero = [t for t in range(first + 1, len(r.produced))
+                if r.produced[t] <= PLAN_TOLERANCE < r.planned[t]]
+        if zero:
+            text += f"; the line stops in {fmt_period(zero[0], period=period, start_date=start_date)}"
+    back = r.time_to_recover
+    if back is None:
+        last = len(r.planned) - 1
+        text += f"; not back at plan by {fmt_period(last, period=period, start_date=start_date)}, the horizon's end."
+    else:
+        t_back = r.event_start + back
+        text += (f"; back at plan from {fmt_period(t_back, period=period, start_date=start_date)} "
+                 f"({_plural(back, period)} after the start).")
+    return text
+
+
+# -- the whole report -------------------------------------------------------------------
+
+
+def _time_cell(value: int | None, *, event_start: int | None, period: str, start_date: date | None,
+               never: str) -> str:
+    """A time figure for the table; with a start date, the date it falls on below it."""
+    if value is None or event_start is None:
+        return never
+    if start_date is None:
+        return str(value)
+    return f"{value}\n{period_date(start_date, event_start + value, period=period).isoformat()}"
+
+
+def render_simulation(
+    result: SimulationResult,
+    *,
+    title: str | None = None,
+    model_name: str | None = None,
+    start_date: date | None = None,
+    events: Sequence[EventLine] = (),
+    width: int = 80,
+) -> RenderableType:
+    """The terminal report: header, one summary row per end item, then per end item a
+    planned/produced timeline (event start marked), its bottlenecks and a "why" line.
+
+    ``width`` is the terminal's: long horizons are bucketed to fit it.
+    """
+    p = result.period
+    h = result.horizon
+    head = [Text(title or result.scenario or "simulation", style="bold")]
+    span = f"horizon {_plural(h, p)}"
+    if start_date is not None:
+        span += f", {start_date.isoformat()} to {period_date(start_date, h - 1, period=p).isoformat()}"
+    head.append(Text(f"model: {model_name or '-'}; {span}; period: {p}"))
+    first_event = None
+    for e in events:
+        stop = "open-ended" if e.stop is None else f"lifted from {fmt_period(e.stop, period=p, start_date=start_date)}"
+        head.append(Text(f"  from {fmt_period(e.start, period=p, start_date=start_date)}, {stop}: {e.name}"))
+        if first_event is None and e.start == result.event_start:
+            first_event = e.name
+    if result.event_start is None:
+        head.append(Text("no event: the baseline run"))
+    else:
+        head.append(Text(f"first event starts in {fmt_period(result.event_start, period=p, start_date=start_date)}; "
+                         f"times below count from it, in {p}s"))
+
+    # one space between columns, so eight columns fit 80 characters; long ids fold
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 0, 0, 1))
+    longest = max((len(item) for item in result.end_items), default=8)
+    table.add_column("end item", min_width=min(longest, 12), overflow="fold")
+    for name in ("planned", "produced", "units\nlost", "value\nlost", f"time to\nsurvive\n({p}s)",
+                 f"time to\nrecover\n({p}s)"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("main\nbottleneck", overflow="fold")
+    for item, r in result.end_items.items():
+        short = len(r.short_periods) > 0
+        table.add_row(
+            item, _num(float(r.planned.sum())), _num(float(r.produced.sum())), _num(r.units_lost),
+            _num(r.value_lost),
+            _time_cell(r.time_to_survive, event_start=r.event_start, period=p, start_date=start_date, never="never"),
+            _time_cell(r.time_to_recover, event_start=r.event_start, period=p, start_date=start_date,
+                       never="not yet" if short and r.event_start is not None else "-"),
+            r.main_bottleneck or "-",
+        )
+
+    legend = Text(f"times count {p}s from the first event's start"
+                  + ("; the date is the period it happens" if start_date is not None else "")
+                  + "; 'not yet' = not back at plan by the horizon's end", style="dim")
+    body: list[RenderableType] = [*head, table, legend]
+    label = 10
+    for item, r in result.end_items.items():
+        plan_row, made_row, k = timeline_rows(r.planned, r.produced, width=max(10, width - label - 1))
+        scale = f"one character = {_plural(k, p)}" if k > 1 else f"one character per {p}"
+        lines = [f"{item}: planned vs produced ({scale}; a full block is at plan)",
+                 f"{'planned':<{label}} {plan_row}", f"{'produced':<{label}} {made_row}"]
+        if result.event_start is not None and result.event_start < h:
+            col = result.event_start // k
+            lines.append(f"{'':<{label}} {' ' * col}^ {fmt_period(result.event_start, period=p, start_date=start_date)}"
+                         f": {first_event or 'first event'}")
+        spans = bottleneck_spans(r.bottleneck)
+        if spans:
+            lines.append(f"bottlenecks ({p}s they bound):")
+            lines.extend(f"  {part}: {fmt_spans(runs)}" for part, runs in spans.items())
+        lines.append("why: " + why_line(r, period=p, start_date=start_date, event=first_event))
+        body.append(Text("\n" + "\n".join(lines)))
+    return Group(*body)
+
+
+def simulation_dict(result: SimulationResult, *, stock: bool = False) -> dict[str, Any]:
+    """``result.to_dict()``; with ``stock``, also ``stock``: part -> on-hand units at each
+    period's end (the result must have been run with ``record_stock=True``)."""
+    data = result.to_dict()
+    if stock:
+        if result.stock is None:
+            raise ValueError("this result has no stock trajectories; simulate with record_stock=True")
+        data["stock"] = {part: [float(x) for x in s] for part, s in result.stock.items()}
+    return data
+
+
+def simulation_csv(result: SimulationResult, *, start_date: date | None = None) -> CsvRows:
+    """One row per end item and period: planned, produced, lost units and the bottleneck.
+
+    With ``start_date`` a ``date`` column gives each period's first day.
+    """
+    header = ["end_item", "period"] + (["date"] if start_date is not None else []) + \
+        ["planned", "produced", "lost", "bottleneck"]
+    rows = []
+    for item, r in result.end_items.items():
+        lost = r.lost
+        for t in range(result.horizon):
+            when = [period_date(start_date, t, period=result.period)] if start_date is not None else []
+            rows.append([item, t, *when, float(r.planned[t]), float(r.produced[t]), float(lost[t]), r.bottleneck[t]])
+    return header, rows
+
+
+def stock_csv(result: SimulationResult, *, start_date: date | None = None) -> CsvRows:
+    """One row per part and period: units on hand at the period's end (needs
+    ``record_stock=True``)."""
+    if result.stock is None:
+        raise ValueError("this result has no stock trajectories; simulate with record_stock=True")
+    header = ["part", "period"] + (["date"] if start_date is not None else []) + ["stock"]
+    rows = []
+    for part, s in result.stock.items():
+        for t in range(result.horizon):
+            when = [period_date(start_date, t, period=result.period)] if start_date is not None else []
+            rows.append([part, t, *when, float(s[t])])
+    return header, rows
