@@ -107,9 +107,21 @@ def topological_parts(model: Model) -> list[str]:
     """Parts ordered parents before children (Kahn's algorithm, linear time).
 
     Ties keep the file's order, so the result is deterministic. Raises ``ValueError``
-    on a cycle (run :func:`check_model` first for a readable report).
+    on a cycle (run :func:`check_model` first for a readable report). The order is
+    computed once per model and cached.
     """
-    edges = _bom_edges(model)
+    cached = model._cache.get("topological_parts")
+    if cached is not None:
+        return list(cached)
+    order = _kahn(model, _bom_edges(model))
+    if len(order) != len(model.parts):
+        raise ValueError("the BOM has a cycle")
+    model._cache["topological_parts"] = tuple(order)
+    return order
+
+
+def _kahn(model: Model, edges: dict[str, list[str]]) -> list[str]:
+    """Kahn's algorithm: the parts that can be ordered; fewer than all on a cycle."""
     indeg = dict.fromkeys(model.parts, 0)
     for kids in edges.values():
         for k in kids:
@@ -123,8 +135,6 @@ def topological_parts(model: Model) -> list[str]:
             indeg[k] -= 1
             if indeg[k] == 0:
                 queue.append(k)
-    if len(order) != len(indeg):
-        raise ValueError("the BOM has a cycle")
     return order
 
 
@@ -132,19 +142,27 @@ def _cycles(model: Model) -> list[list[str]]:
     """One cycle per strongly connected knot of the BOM, in order."""
     import networkx as nx
 
+    edges = _bom_edges(model)
+    ordered = _kahn(model, edges)
+    if len(ordered) == len(model.parts):
+        model._cache["topological_parts"] = tuple(ordered)
+        return []  # the common case, in linear time
+    # only parts Kahn could not order can be on a cycle
+    rest = set(model.parts).difference(ordered)
     g = nx.DiGraph()
-    for p, kids in _bom_edges(model).items():
-        g.add_edges_from((p, k) for k in kids)
+    for p in rest:
+        g.add_edges_from((p, k) for k in edges[p] if k in rest)
+    position = {p: i for i, p in enumerate(model.parts)}
     cycles = []
     for comp in nx.strongly_connected_components(g):
         if len(comp) == 1:
             (n,) = comp
             if not g.has_edge(n, n):
                 continue
-        first = min(comp, key=list(model.parts).index)
+        first = min(comp, key=position.__getitem__)
         cyc = nx.find_cycle(g.subgraph(comp), source=first)
         cycles.append([u for u, _ in cyc] + [cyc[0][0]])
-    cycles.sort(key=lambda c: list(model.parts).index(c[0]))
+    cycles.sort(key=lambda c: position[c[0]])
     return cycles
 
 
@@ -159,6 +177,9 @@ def steady_state_requirement(model: Model, order: list[str] | None = None) -> di
     >>> steady_state_requirement(m)
     {'a': 10.0, 'b': 20.0}
     """
+    cached = model._cache.get("steady_state_requirement")
+    if cached is not None:
+        return dict(cached)
     order = order if order is not None else topological_parts(model)
     req = dict.fromkeys(order, 0.0)
     for item, d in model.demand.items():
@@ -171,7 +192,9 @@ def steady_state_requirement(model: Model, order: list[str] | None = None) -> di
         for child, line in model.parts[p].bom.items():
             if child in req:
                 req[child] += line.qty * r
-    return {p: req[p] for p in model.parts}
+    out = {p: req[p] for p in model.parts}
+    model._cache["steady_state_requirement"] = out
+    return dict(out)
 
 
 def source_shares(part) -> list[float]:
