@@ -95,15 +95,18 @@ def _plural(n: int | float, period: str) -> str:
 
 
 def _num(x: float | None) -> str:
-    """A quantity for a table: up to 4 significant digits, separators, ``M`` beyond a million.
+    """A quantity for a table: up to 4 significant digits, separators; ``M`` for millions,
+    ``B`` for billions.
 
-    >>> _num(8_150_999_999.999999), _num(95_000.0), _num(175.2), _num(1.8e-13), _num(None)
-    ('8,151M', '95,000', '175.2', '0', '-')
+    >>> _num(13_456_000_000.0), _num(560_000_000.0), _num(95_000.0), _num(175.2), _num(1.8e-13), _num(None)
+    ('13.46B', '560M', '95,000', '175.2', '0', '-')
     """
     if x is None:
         return "-"
     if abs(x) < 1e-9:
         return "0"
+    if abs(x) >= 1e9:
+        return f"{x / 1e9:,.4g}B"
     if abs(x) >= 1e6:
         return f"{x / 1e6:,.4g}M"
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
