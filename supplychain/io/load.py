@@ -9,7 +9,9 @@ parsed safely, validated by pydantic (shape) and by :mod:`supplychain.model.chec
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import gc
 import json
 import tomllib
 import warnings
@@ -248,6 +250,23 @@ def _salvage(data: dict, problems: list[Problem]) -> tuple[Model | None, set[tup
     return None, cuts
 
 
+@contextlib.contextmanager
+def _no_gc():
+    """Pause the cyclic garbage collector while a large model is built.
+
+    Validation allocates hundreds of thousands of small objects that all survive; the
+    collector would walk them again and again for nothing (two thirds of the load time
+    of a 100k-part model).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def load_model(path: str | Path) -> Model:
     """Read, validate and return the model in a YAML, TOML or JSON file.
 
@@ -260,7 +279,8 @@ def load_model(path: str | Path) -> Model:
     if fmt == "json":
         raw = _read_bytes(path, fmt)
         try:
-            model = Model.model_validate_json(raw)
+            with _no_gc():
+                model = Model.model_validate_json(raw)
         except ValidationError:
             model = None  # re-read as data below for the full report with salvage
         if model is not None:
