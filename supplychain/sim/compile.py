@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import gc
+
 import numpy as np
 import scipy.sparse as sp
 
-from supplychain.model.checks import steady_state_requirement, topological_parts
 from supplychain.model.schema import Model
 
 __all__ = ["CompiledModel", "compile_model", "NEVER"]
@@ -114,87 +115,148 @@ def compile_model(model: Model) -> CompiledModel:
     return cached
 
 
-def _levels(model: Model, topo: list[str]) -> dict[str, int]:
-    level: dict[str, int] = {}
-    for pid in reversed(topo):  # children before parents
-        part = model.parts[pid]
-        lv = 0
-        for child, line in part.bom.items():
-            lv = max(lv, level[child] + 1, *(level[a.part] + 1 for a in line.alternates))
-        level[pid] = lv
-    return level
+def _relax_levels(n: int, parent: np.ndarray, child: np.ndarray) -> np.ndarray:
+    """Level of each node on an acyclic graph: 0 without children, else 1 + the highest
+    child level. One vectorised sweep per BOM depth."""
+    level = np.zeros(n, dtype=np.int64)
+    for _ in range(n + 1):
+        new = level.copy()
+        np.maximum.at(new, parent, level[child] + 1)
+        if np.array_equal(new, level):
+            return level
+        level = new
+    raise ValueError("the BOM has a cycle")
 
 
 def _compile(model: Model) -> CompiledModel:
-    topo = topological_parts(model)
-    lv = _levels(model, topo)
-    file_pos = {pid: i for i, pid in enumerate(model.parts)}
-    order = sorted(model.parts, key=lambda p: (lv[p], file_pos[p]))
+    gc_was = gc.isenabled()
+    gc.disable()  # many small objects that all survive: the collector would only re-walk them
+    try:
+        return _compile_arrays(model)
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+def _compile_arrays(model: Model) -> CompiledModel:
+    # one pass over the model in file order; everything after it is array work
+    file_ids = list(model.parts)
+    fidx = {pid: i for i, pid in enumerate(file_ids)}
+    supplier_ids = tuple(model.suppliers)
+    sup_index = {s: i for i, s in enumerate(supplier_ids)}
+    P = len(file_ids)
+    stock0 = np.empty(P)
+    capacity = np.empty(P)
+    unit_cost = np.empty(P)
+    build_time = np.empty(P, dtype=np.int64)
+    s_part, s_sup, s_share, s_cap, s_lead, s_stock, s_qual, s_qt = ([] for _ in range(8))
+    l_parent, l_qty, m_line, m_part, m_prim, m_qt = ([] for _ in range(6))
+    for i, part in enumerate(model.parts.values()):
+        stock0[i] = part.stock
+        capacity[i] = np.inf if part.capacity is None else part.capacity
+        unit_cost[i] = part.unit_cost
+        build_time[i] = part.build_time
+        for src in part.sources:
+            s_part.append(i)
+            s_sup.append(sup_index[src.supplier])
+            s_share.append(np.nan if src.share is None else src.share)
+            s_cap.append(np.inf if src.capacity is None else src.capacity)
+            s_lead.append(src.lead_time)
+            s_stock.append(src.stock)
+            q = src.is_qualified
+            s_qual.append(q)
+            s_qt.append(0 if q else (src.qualification_time if src.qualification_time is not None else NEVER))
+        for child, line in part.bom.items():
+            li = len(l_parent)
+            l_parent.append(i)
+            l_qty.append(line.qty)
+            m_line.append(li)
+            m_part.append(fidx[child])
+            m_prim.append(True)
+            m_qt.append(0)
+            for alt in line.alternates:
+                m_line.append(li)
+                m_part.append(fidx[alt.part])
+                m_prim.append(False)
+                m_qt.append(alt.qualification_time)
+
+    # levels, and the part order: by level, then file order
+    f_line_parent = np.array(l_parent, dtype=np.int64)
+    f_mem_line = np.array(m_line, dtype=np.int64)
+    f_mem_part = np.array(m_part, dtype=np.int64)
+    f_level = _relax_levels(P, f_line_parent[f_mem_line], f_mem_part) if len(f_mem_line) else np.zeros(P, dtype=np.int64)
+    order_idx = np.lexsort((np.arange(P), f_level))  # new position -> file position
+    pos = np.empty(P, dtype=np.int64)
+    pos[order_idx] = np.arange(P)  # file position -> new position
+    order = [file_ids[i] for i in order_idx]
     index = {pid: i for i, pid in enumerate(order)}
-    P = len(order)
-    level = np.fromiter((lv[p] for p in order), dtype=np.int64, count=P)
+    level = f_level[order_idx]
     n_levels = int(level.max(initial=0)) + 1
     level_ptr = np.searchsorted(level, np.arange(n_levels + 1), side="left")
+    stock0, capacity, unit_cost, build_time = (x[order_idx] for x in (stock0, capacity, unit_cost, build_time))
+    has_bom = np.bincount(pos[f_line_parent], minlength=P) > 0 if len(f_line_parent) else np.zeros(P, dtype=bool)
 
-    req_map = steady_state_requirement(model, topo)
-    parts = [model.parts[p] for p in order]
-    requirement = np.array([req_map[p] for p in order], dtype=float)
-    stock0 = np.array([p.stock for p in parts], dtype=float)
-    capacity = np.array([np.inf if p.capacity is None else p.capacity for p in parts], dtype=float)
-    unit_cost = np.array([p.unit_cost for p in parts], dtype=float)
-    build_time = np.array([p.build_time for p in parts], dtype=np.int64)
-    has_bom = np.array([bool(p.bom) for p in parts])
+    # BOM lines grouped by parent (stable: file order within a parent), members by line
+    line_perm = np.argsort(pos[f_line_parent], kind="stable")
+    new_line = np.empty(len(line_perm), dtype=np.int64)
+    new_line[line_perm] = np.arange(len(line_perm))
+    line_parent = pos[f_line_parent][line_perm]
+    line_qty = np.array(l_qty, dtype=float)[line_perm]
+    mem_perm = np.lexsort((np.arange(len(f_mem_line)), new_line[f_mem_line])) if len(f_mem_line) else np.zeros(0, dtype=np.int64)
+    mem_line = new_line[f_mem_line][mem_perm]
+    mem_part = pos[f_mem_part][mem_perm]
+    mem_is_primary = np.array(m_prim, dtype=bool)[mem_perm]
+    mem_qual_time = np.array(m_qt, dtype=np.int64)[mem_perm]
+    L, M = len(line_parent), len(mem_line)
+    line_primary = np.flatnonzero(mem_is_primary)  # the first member of each line
+    level_line_ptr = np.searchsorted(line_parent, level_ptr, side="left")
+
+    # demand, and the steady-state requirement, parents before children
     demand_rate = np.zeros(P)
     end_items = tuple(model.demand)
     end_idx = np.array([index[e] for e in end_items], dtype=np.int64)
     for e in end_items:
-        demand_rate[index[e]] = model.demand[e].rate
+        demand_rate[index[e]] += model.demand[e].rate
     unit_value = np.array(
         [model.demand[e].unit_value if model.demand[e].unit_value is not None else model.parts[e].unit_cost
          for e in end_items],
         dtype=float,
     )
+    requirement = demand_rate.copy()
+    prim_child = mem_part[line_primary] if L else np.zeros(0, dtype=np.int64)
+    for lvn in range(n_levels - 1, 0, -1):
+        la, lb = level_line_ptr[lvn], level_line_ptr[lvn + 1]
+        if la < lb:
+            np.add.at(requirement, prim_child[la:lb], line_qty[la:lb] * requirement[line_parent[la:lb]])
 
-    supplier_ids = tuple(model.suppliers)
-    sup_index = {s: i for i, s in enumerate(supplier_ids)}
-
-    # sources, grouped by part in part order
-    s_part, s_sup, s_share, s_cap, s_delay, s_stock, s_qual, s_qt = ([] for _ in range(8))
-    for i, part in enumerate(parts):
-        qual = [s.is_qualified for s in part.sources]
-        n_qual = sum(qual)
-        given = any(s.share is not None for s, q in zip(part.sources, qual) if q)
-        for src, q in zip(part.sources, qual):
-            s_part.append(i)
-            s_sup.append(sup_index[src.supplier])
-            s_share.append(((src.share or 0.0) if given else 1.0 / n_qual) if q else 0.0)
-            s_cap.append(np.inf if src.capacity is None else src.capacity)
-            s_delay.append(src.lead_time + part.build_time)
-            s_stock.append(src.stock)
-            s_qual.append(q)
-            s_qt.append(0 if q else (src.qualification_time if src.qualification_time is not None else NEVER))
-    # sources by level, then by delay, so each level's shipments of one delay are a
-    # contiguous slice of the pipeline (order within a part is kept)
-    s_level = level[np.array(s_part, dtype=np.int64)] if s_part else np.zeros(0, dtype=np.int64)
-    perm = np.lexsort((np.arange(len(s_part)), np.array(s_delay, dtype=np.int64), s_level))
-    s_part, s_sup, s_share, s_cap, s_delay, s_stock, s_qual, s_qt = (
-        [x[i] for i in perm] for x in (s_part, s_sup, s_share, s_cap, s_delay, s_stock, s_qual, s_qt)
+    # sources: shares normalised per part, then sorted by level and delay so each
+    # level's shipments of one delay are a contiguous slice of the pipeline
+    src_part = pos[np.array(s_part, dtype=np.int64)] if s_part else np.zeros(0, dtype=np.int64)
+    raw_share = np.array(s_share, dtype=float)
+    src_qualified = np.array(s_qual, dtype=bool)
+    n_qual = np.bincount(src_part, weights=src_qualified, minlength=P)
+    given = np.bincount(src_part, weights=src_qualified & ~np.isnan(raw_share), minlength=P) > 0
+    src_share = np.where(
+        src_qualified,
+        np.where(given[src_part], np.nan_to_num(raw_share, nan=0.0), 1.0 / np.maximum(n_qual[src_part], 1)),
+        0.0,
     )
-    src_part = np.array(s_part, dtype=np.int64)
-    src_share = np.array(s_share, dtype=float)
-    src_capacity = np.array(s_cap, dtype=float)
-    src_delay = np.array(s_delay, dtype=np.int64)
+    src_delay = np.array(s_lead, dtype=np.int64) + build_time[src_part] if s_part else np.zeros(0, dtype=np.int64)
+    perm = np.lexsort((np.arange(len(src_part)), src_delay, level[src_part], )) if s_part else np.zeros(0, dtype=np.int64)
+    src_part, src_share, src_delay, src_qualified = (x[perm] for x in (src_part, src_share, src_delay, src_qualified))
+    src_supplier = np.array(s_sup, dtype=np.int64)[perm] if s_part else np.zeros(0, dtype=np.int64)
+    src_capacity = np.array(s_cap, dtype=float)[perm] if s_part else np.zeros(0)
+    src_stock0 = np.array(s_stock, dtype=float)[perm] if s_part else np.zeros(0)
+    src_qual_time = np.array(s_qt, dtype=np.int64)[perm] if s_part else np.zeros(0, dtype=np.int64)
     S = len(src_part)
-    level_src_ptr = np.searchsorted(level[src_part] if S else np.zeros(0, dtype=np.int64), np.arange(n_levels + 1))
+    level_src_ptr = np.searchsorted(level[src_part], np.arange(n_levels + 1))
 
     # the requirement a part could carry: its own, or the line need it would take over as
     # an alternate; it scales partial embargoes on sources without a capacity
     potential = requirement.copy()
-    for pid, part in model.parts.items():
-        need = requirement[index[pid]]
-        for line in part.bom.values():
-            for a in line.alternates:
-                potential[index[a.part]] = max(potential[index[a.part]], line.qty * need)
+    alt = np.flatnonzero(~mem_is_primary)
+    if len(alt):
+        np.maximum.at(potential, mem_part[alt], line_qty[mem_line[alt]] * requirement[line_parent[mem_line[alt]]])
     n_src = np.bincount(src_part, minlength=P)
     flow_share = np.where(src_share > 0, src_share, 1.0 / np.maximum(n_src[src_part], 1))
     src_ref_flow = np.where(np.isfinite(src_capacity), src_capacity, flow_share * potential[src_part])
@@ -203,31 +265,6 @@ def _compile(model: Model) -> CompiledModel:
     total = np.bincount(src_part, weights=src_share, minlength=P)
     mean_delay = np.bincount(src_part, weights=src_delay, minlength=P) / np.maximum(n_src, 1)
     pipe_len = np.where(total > 0, weight / np.where(total > 0, total, 1), mean_delay)
-
-    # BOM lines grouped by parent, members grouped by line
-    l_parent, l_qty, l_primary = [], [], []
-    m_line, m_part, m_prim, m_qt = [], [], [], []
-    for i, part in enumerate(parts):
-        for child, line in part.bom.items():
-            li = len(l_parent)
-            l_parent.append(i)
-            l_qty.append(line.qty)
-            l_primary.append(len(m_line))
-            m_line.append(li)
-            m_part.append(index[child])
-            m_prim.append(True)
-            m_qt.append(0)
-            for a in line.alternates:
-                m_line.append(li)
-                m_part.append(index[a.part])
-                m_prim.append(False)
-                m_qt.append(a.qualification_time)
-    line_parent = np.array(l_parent, dtype=np.int64)
-    L, M = len(l_parent), len(m_line)
-    mem_line = np.array(m_line, dtype=np.int64)
-    mem_part = np.array(m_part, dtype=np.int64)
-    level_line_ptr = np.searchsorted(line_parent, level_ptr, side="left")
-    line_primary = np.array(l_primary, dtype=np.int64)
 
     # a part's priority is the highest of the end items it serves; no priority = lowest
     prio_of_end = {e: (d.priority if d.priority is not None else -np.inf) for e, d in model.demand.items()}
@@ -274,24 +311,24 @@ def _compile(model: Model) -> CompiledModel:
         supplier_country=tuple(model.suppliers[s].country for s in supplier_ids),
         supplier_owner=tuple(model.suppliers[s].owner for s in supplier_ids),
         src_part=src_part,
-        src_supplier=np.array(s_sup, dtype=np.int64),
+        src_supplier=src_supplier,
         src_share=src_share,
         src_capacity=src_capacity,
         src_delay=src_delay,
-        src_stock0=np.array(s_stock, dtype=float),
-        src_qualified=np.array(s_qual, dtype=bool),
-        src_qual_time=np.array(s_qt, dtype=np.int64),
+        src_stock0=src_stock0,
+        src_qualified=src_qualified,
+        src_qual_time=src_qual_time,
         src_ref_flow=src_ref_flow,
         n_src_of_part=n_src,
         level_src_ptr=level_src_ptr,
         line_parent=line_parent,
-        line_qty=np.array(l_qty, dtype=float),
+        line_qty=line_qty,
         line_primary=line_primary,
         level_line_ptr=level_line_ptr,
         mem_line=mem_line,
         mem_part=mem_part,
-        mem_is_primary=np.array(m_prim, dtype=bool),
-        mem_qual_time=np.array(m_qt, dtype=np.int64),
+        mem_is_primary=mem_is_primary,
+        mem_qual_time=mem_qual_time,
         mem_tier=mem_tier,
         demand_tier=demand_tier,
         n_tiers=n_tiers,
