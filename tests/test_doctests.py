@@ -13,6 +13,11 @@ MODULES = [
     "supplychain.graph.build",
     "supplychain.graph.bom",
     "supplychain.reports.model_report",
+    "supplychain.reports.sim_report",
+    "supplychain.io.csv_out",
+    "supplychain.graph.exposure",
+    "supplychain.graph.concentration",
+    "supplychain.risk.lp",
 ]
 
 

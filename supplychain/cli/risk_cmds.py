@@ -6,8 +6,6 @@ ranked table, or the result as JSON with ``--json``, and writes CSV rows with ``
 
 from __future__ import annotations
 
-import csv
-import io
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
@@ -16,7 +14,6 @@ import typer
 
 from supplychain.cli import app
 from supplychain.cli.common import err, guarded, out, print_json
-from supplychain.errors import SupplyChainError
 from supplychain.graph.concentration import concentration as concentration_of
 from supplychain.graph.exposure import exposure_by_country
 from supplychain.io import load_any
@@ -28,6 +25,7 @@ from supplychain.reports.risk_report import (
     render_stress,
     stress_csv,
 )
+from supplychain.io.csv_out import write_csv
 from supplychain.risk.stress import stress_test as run_stress_test
 
 _MODEL_HELP = "a model file, or a scenario file (its model, with the scenario's overrides)"
@@ -35,16 +33,8 @@ _CSV_HELP = "also write the rows as CSV to this file"
 
 
 def _write_csv(path: Path, table: tuple[list[str], list[list[Any]]]) -> None:
-    header, rows = table
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    try:
-        path.write_text(buf.getvalue(), encoding="utf-8")
-    except OSError as exc:
-        raise SupplyChainError(f"{path}: cannot write the CSV file: {exc.strerror or exc}") from None
-    err.print(f"wrote {len(rows)} rows to {path}", markup=False)
+    write_csv(table, path)
+    err.print(f"wrote {len(table[1])} rows to {path}", markup=False)
 
 
 @app.command()
