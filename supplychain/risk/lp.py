@@ -266,18 +266,6 @@ def _solve(c, A, b, bounds, what: str):
     return res
 
 
-def _runs_forever(net: LPNetwork, capacity: np.ndarray) -> bool:
-    """True when the network meets the plan at t = 1 with no stock: t is unbounded."""
-    n, m = net.n, net.n_y
-    A = sp.vstack([net.line_block, net.ship_block]).tocsr()
-    b = np.concatenate([np.zeros(net.line_block.shape[0]), -net.demand])
-    bounds = np.zeros((n + m, 2))
-    bounds[:n, 1] = capacity
-    bounds[n:, 1] = np.inf
-    res = linprog(np.zeros(n + m), A_ub=A, b_ub=b, bounds=bounds, method="highs")
-    return res.status == 0
-
-
 def time_to_survive_lp(
     model: Model | LPNetwork, disruption: Disruption | None = None, *, pipeline: bool = True
 ) -> float:
@@ -301,8 +289,6 @@ def time_to_survive_lp(
     """
     net = _network(model)
     capacity, stock = _supply(net, disruption, pipeline=pipeline)
-    if _runs_forever(net, capacity):
-        return math.inf
     n, m = net.n, net.n_y
     finite = np.flatnonzero(np.isfinite(capacity) & (capacity > 0))
     # columns: u (n), y (m), t (1)
@@ -322,7 +308,14 @@ def time_to_survive_lp(
     bounds[n:, 1] = np.inf
     c = np.zeros(n + m + 1)
     c[-1] = -1.0
-    res = _solve(c, A, b, bounds, "time-to-survive LP")
+    res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs")
+    # t = 0 with nothing made is always feasible (stock >= 0), so a solver that finds
+    # no optimum has found t unbounded: the network meets its plan forever
+    if res.status in (2, 3) or (res.status == 0 and not np.isfinite(res.x[-1])):
+        return math.inf
+    if res.status != 0:
+        raise InfeasibleError(f"time-to-survive LP: the solver stopped with status {res.status} "
+                              f"({res.message}); check the model's capacities and quantities for extreme values")
     return _clean(float(res.x[-1]))
 
 
