@@ -136,6 +136,24 @@ def test_content_reach_alone_spares_flows_that_do_not_come_to_us():
     assert s[("bracket", "uschip")] == 1.0 and s[("bracket", "caowned")] == 1.0
 
 
+@pytest.mark.xfail(strict=True, reason="engine: content reach with at_least and threshold 0 catches "
+                   "parts with no imposer content at all (0 >= 0)")
+def test_at_least_zero_spares_parts_without_imposer_content():
+    # nothing in the model comes from Japan: every origin share is 0. "At least 0 %
+    # Japanese content" can only mean "any Japanese content" to a planner (as `exceeds`
+    # 0 does); a part with none is not caught, so nothing stops
+    s = stops(content_model(), {"imposed_by": ["JP"], "reach": ["content"], "content_rule": "at_least",
+                                "content_threshold": 0.0})
+    assert set(s.values()) == {0.0}
+
+
+def test_exceeds_zero_is_any_content_at_all():
+    # ITAR's see-through: the bracket (30 % US) and the module (25 % US) come to us
+    s = stops(content_model(), content("exceeds", 0.0))
+    assert s[("bracket", "uschip")] == 1.0 and s[("module", "dewerk")] == 1.0
+    assert s[("housing", "trcast")] == 0.0  # Turkish housing, no US content, goes to Germany anyway
+
+
 # --- located and owned reach ---------------------------------------------------------
 
 
