@@ -148,4 +148,4 @@ def test_cli_concentration(tmp_path):
     assert run("concentration", path, "--csv", out).exit_code == 0
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "part,hhi,countries,qualified_sources,single_source,single_country,spof_for"
-    assert lines[2] == "engine,10000.0,AT:100%,1,True,True,uav"
+    assert lines[2] == "engine,10000.0,AT:100%,1,true,true,uav"

@@ -163,7 +163,7 @@ def test_cli_exposure_one_country_json_and_csv(tmp_path):
     lines = out.read_text(encoding="utf-8").splitlines()
     # CA located: radar, board, chip; CA owned: radar, board
     assert len(lines) == 1 + 5
-    assert lines[1].startswith("CA,located,radar,True,0.16,False")
+    assert lines[1].startswith("CA,located,radar,true,0.16,false")
 
 
 def test_cli_exposure_unknown_country(tmp_path):

@@ -136,8 +136,6 @@ def test_content_reach_alone_spares_flows_that_do_not_come_to_us():
     assert s[("bracket", "uschip")] == 1.0 and s[("bracket", "caowned")] == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="engine: content reach with at_least and threshold 0 catches "
-                   "parts with no imposer content at all (0 >= 0)")
 def test_at_least_zero_spares_parts_without_imposer_content():
     # nothing in the model comes from Japan: every origin share is 0. "At least 0 %
     # Japanese content" can only mean "any Japanese content" to a planner (as `exceeds`

@@ -66,8 +66,7 @@ class _Level:
     touched: np.ndarray  # the parts the members of these lines are
     part_by_mem: sp.csr_array  # (len(touched), mb - ma)
     parent_starts: np.ndarray  # reduceat offsets of each parent's lines within [la, lb)
-    multi: np.ndarray  # member offsets (within [ma, mb)) of lines that have alternates
-    multi_first: np.ndarray  # for each of those, the offset of its line's first member
+    multi_steps: list  # per position j >= 1 in a line: (member offsets, their predecessors)
 
 
 def _levels(cm: CompiledModel) -> list[_Level]:
@@ -75,15 +74,15 @@ def _levels(cm: CompiledModel) -> list[_Level]:
     if cached is not None:
         return cached
     out = []
-    n_mem_of_line = np.bincount(cm.mem_line, minlength=len(cm.line_parent))
     for lv in range(cm.n_levels):
         a, b = int(cm.level_ptr[lv]), int(cm.level_ptr[lv + 1])
         la, lb = int(cm.level_line_ptr[lv]), int(cm.level_line_ptr[lv + 1])
         ma = int(np.searchsorted(cm.mem_line, la))
         mb = int(np.searchsorted(cm.mem_line, lb))
         lines = cm.mem_line[ma:mb]
-        multi = np.flatnonzero(n_mem_of_line[lines] > 1)
-        first_of_line = np.searchsorted(cm.mem_line, lines) - ma
+        pos_in_line = np.arange(mb - ma) - (np.searchsorted(cm.mem_line, lines) - ma)
+        steps = [(np.flatnonzero(pos_in_line == j), np.flatnonzero(pos_in_line == j) - 1)
+                 for j in range(1, int(pos_in_line.max(initial=0)) + 1)]
         touched, touched_inv = np.unique(cm.mem_part[ma:mb], return_inverse=True)
         out.append(_Level(
             a, b, la, lb, ma, mb,
@@ -92,8 +91,7 @@ def _levels(cm: CompiledModel) -> list[_Level]:
             touched,
             sp.csr_array((np.ones(mb - ma), (touched_inv, np.arange(mb - ma))), shape=(len(touched), mb - ma)),
             (np.searchsorted(cm.line_parent[la:lb], np.arange(a, b)) if lb > la else np.zeros(0, dtype=np.int64)),
-            multi,
-            first_of_line[multi],
+            steps,
         ))
     object.__setattr__(cm, "_levels_cache", out)
     return out
@@ -102,17 +100,18 @@ def _levels(cm: CompiledModel) -> list[_Level]:
 def _in_line_order(values: np.ndarray, need: np.ndarray, lv: _Level, cap: np.ndarray) -> np.ndarray:
     """Fill each line's ``need`` from its members in order, each up to ``cap``.
 
-    ``values`` gives the single-member answer (min(need, cap)); lines with alternates
-    are recomputed with a running sum inside the line.
+    ``values`` gives the answer for a line's first member (min(need, cap)); later
+    members take what the members before them in the same line could not cover. The
+    running sum never crosses lines, so an unlimited member (a huge ``cap``) in one
+    line cannot swamp another line's figures.
     """
-    if len(lv.multi) == 0:
+    if not lv.multi_steps:
         return values
-    c = cap[lv.multi]
-    cum = np.cumsum(c, axis=0)
-    before = cum - c
-    before = before - before[np.searchsorted(lv.multi, lv.multi_first)] if len(lv.multi) else before
     out = values.copy()
-    out[lv.multi] = np.clip(need[lv.multi] - before, 0.0, c)
+    before = np.zeros_like(cap)
+    for idx, prev in lv.multi_steps:
+        before[idx] = before[prev] + cap[prev]
+        out[idx] = np.clip(need[idx] - before[idx], 0.0, cap[idx])
     return out
 
 

@@ -17,7 +17,8 @@ when all hold:
 * ``s`` falls under the embargo by one of its ``reach`` rules: ``located`` (facility in
   an imposing country), ``owned`` (owner in an imposing country) or ``content`` (the
   imposer-origin share of ``p``'s value passes ``content_threshold`` under
-  ``content_rule``, compared with a 1e-9 tolerance).
+  ``content_rule``, compared with a 1e-9 tolerance; a part without any imposer-origin
+  content is never caught by content, even at threshold 0).
 
 Imposers that are also in ``against`` are dropped: a country never embargoes itself.
 """
@@ -152,7 +153,9 @@ def _embargo_severity(model: Model, cm: CompiledModel, e: Embargo, as_of) -> np.
             if e.content_rule is ContentRule.exceeds:
                 caught = share > thr + CONTENT_TOLERANCE
             else:
-                caught = share >= thr - CONTENT_TOLERANCE
+                # "at least 0 %" still needs some imposer content: a part with none is
+                # outside the rule whatever the threshold
+                caught = (share >= thr - CONTENT_TOLERANCE) & (share > CONTENT_TOLERANCE)
             hit |= caught[cm.src_part]
     part_factor = _item_match(model, cm, e) * _receiving_fraction(model, cm, against)
     return e.severity * hit * part_factor[cm.src_part]
