@@ -264,11 +264,15 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
             wsum = part_by_src @ w
             w_norm = np.where(wsum[src_part] > 0, w / np.where(wsum[src_part] > 0, wsum[src_part], 1.0), 0.0)
             room_static = np.where(usable_src, np.minimum(quota, cap_src), 0.0)
-        for k, sev_k in starts_blocked.get(t, ()):
-            keep = 1.0 - sev_k
-            pipe[:, :, k] *= keep[None, :]
         if t in starts_blocked:
-            on_order = part_by_src @ pipe.sum(axis=0)
+            cols = []
+            for k, sev_k in starts_blocked[t]:
+                pipe[:, :, k] *= (1.0 - sev_k)[None, :]
+                cols.append(k)
+            # recount only the columns that lost goods: a batch column gives the same
+            # bits as its single run
+            cols = sorted(set(cols))
+            on_order[:, cols] = part_by_src @ pipe[:, :, cols].sum(axis=0)
 
         # --- 1. arrivals
         slot = t % W
