@@ -10,7 +10,7 @@ import copy
 
 import numpy as np
 import pytest
-from hypothesis import Phase, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 import supplychain as sc
@@ -21,7 +21,9 @@ from supplychain.sim import simulate
 pytestmark = pytest.mark.slow  # about a minute: 200 examples of each property
 
 TOL = 1e-6
-PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
+# too_slow is a statement about the machine, not the engine: a loaded CI box trips it
+PROPERTY = settings(max_examples=200, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow])
 # a property known to fail: find the failure, skip the (slow) shrinking; the minimal
 # example is a hand case in test_sim_hand_cases.py
 KNOWN_FAILURE = settings(PROPERTY, phases=[Phase.explicit, Phase.reuse, Phase.generate])
