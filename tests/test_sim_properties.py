@@ -227,6 +227,9 @@ def test_more_stock_never_gives_less_output(data_, horizon, embargo, data):
 @PROPERTY
 # Networks without alternates: where one alternate serves several capacity-limited
 # lines, capability routing is not monotone (a counterexample is open, see README)
+@pytest.mark.xfail(strict=True, reason=(
+    "engine/DESIGN: an extra qualified source with a longer lead time takes its share of the "
+    "orders while base stock counts its slow pipeline as arriving (like LIFT_CASE); open"))
 @given(S.model_data(alternates=False), S.horizons, S.embargoes(), st.data())
 def test_another_qualified_source_never_gives_less_output(data_, horizon, embargo, data):
     pid = data.draw(st.sampled_from(sorted(data_["parts"])))
