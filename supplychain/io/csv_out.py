@@ -12,12 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from supplychain.errors import SupplyChainError
+from supplychain.io.write import write_atomic
 
 __all__ = ["csv_bytes", "write_csv"]
 
@@ -58,17 +58,9 @@ def write_csv(table: tuple[Sequence[str], Iterable[Sequence[Any]]], path: str | 
     be written (a missing folder, no permission).
     """
     path = Path(path)
-    payload = csv_bytes(table)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
+        return write_atomic(path, csv_bytes(table))
     except OSError as exc:
         raise SupplyChainError(
             f"{path}: cannot write the CSV file ({exc.strerror or exc}); check that its folder exists "
             "and is writable") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-__all__ = ["write_data", "json_bytes", "yaml_bytes", "plain_data"]
+__all__ = ["write_data", "write_atomic", "json_bytes", "yaml_bytes", "plain_data"]
 
 
 def plain_data(obj: Any) -> Any:
@@ -69,7 +69,13 @@ def write_data(data: Any, path: str | Path, *, overwrite: bool = False) -> Path:
         raise ValueError(f"cannot write {path}: unknown file type {path.suffix!r}; use .json, .yaml or .yml")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; refusing to overwrite it")
-    payload = encode(data)
+    return write_atomic(path, encode(data))
+
+
+def write_atomic(path: str | Path, payload: bytes) -> Path:
+    """Write ``payload`` to ``path`` through a temporary file beside it and a rename, so
+    a reader never sees half a file and a failed write leaves no stray temporary file."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as fh:
