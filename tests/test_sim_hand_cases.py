@@ -128,9 +128,6 @@ def test_lifted_embargo_reorders_the_whole_gap_and_recovers():
     assert w.units_lost == pytest.approx(35)  # 5 + 10 x 3 (t=11..13)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/DESIGN: after a lift, orders split by share again while the slow source's "
-    "pipeline is thin: an earlier end gives less output than a later one"))
 def test_lifting_a_partial_embargo_never_lowers_output():
     model = build({
         "home": "TR",
@@ -139,18 +136,47 @@ def test_lifting_a_partial_embargo_never_lowers_output():
         "demand": {"widget": {"rate": 10}},
     })
     half = {"imposed_by": ["DE"], "start": 4, "severity": 0.5, "in_transit": "blocked"}
-    running = run(model, half).end_items["widget"]
-    lifted = run(model, {**half, "end": 13}).end_items["widget"]
+    running = run(model, half)
+    lifted = run(model, {**half, "end": 13})
     # Normal: 5 from home (lead 0) + 5 from Germany (lead 3); target 0 + 10 x 1.5 = 15.
-    # From t=4 the German 5s in transit are halved to 2.5 (blocked x 0.5) and Germany may
-    # ship (1 - 0.5) x 5 = 2.5; home takes the other 2.5: 7.5 + 2.5 landing = 10 every
-    # period, whether or not the embargo goes on.
-    assert_series(running.produced, BASELINE)
-    # Lifted at 13, output should stay at 10 (a later end never gives more). The engine:
-    # the order (10, capped at plan) splits 5/5 again; home lands 5, Germany's thinned
-    # 2.5s of t=10..12 land at t=13..15: 7.5, 7.5, 7.5, then 10 from t=16
-    assert lifted.units_lost <= running.units_lost  # engine: 7.5 lost vs 0
-    assert_series(lifted.produced, BASELINE)
+    # t=4: the German 5s in transit (landing t=4..6) are halved to 2.5: the position
+    # falls 7.5 short. Order 10 + 7.5: the 10 splits 5/5, Germany may ship (1 - 0.5) x 5
+    # = 2.5; its other 2.5 and the 7.5 gap go to the quickest source, home (lead 0):
+    # home ships 15, which lands now. Stock 0 + 2.5 + 15 - 10 = 7.5; then every period
+    # 7.5 (home) + 2.5 (Germany) land and 10 are used: 7.5 held while the embargo runs.
+    assert_series(running.end_items["widget"].produced, BASELINE)
+    assert_series(running.stock["widget"], series((0, 4), (7.5, 16)))
+    # Lifted at 13: Germany's 2.5s of t=10..12 still land at t=13..15. t=13: on hand
+    # 7.5 + 2.5, on order 2.5 + 2.5 -> position 15, order 10 split 5/5 (home's lands
+    # now): 15 - 10 = 5 left. t=14: 5 + 2.5 + 5 - 10 = 2.5 (position 7.5 + 2.5 + 5 = 15);
+    # t=15: 2.5 + 2.5 + 5 - 10 = 0; from t=16 5 + 5 land. Output stays at 10.
+    assert_series(lifted.end_items["widget"].produced, BASELINE)
+    assert_series(lifted.stock["widget"], series((0, 4), (7.5, 9), (5, 1), (2.5, 1), (0, 5)))
+    assert lifted.end_items["widget"].units_lost == running.end_items["widget"].units_lost == 0
+
+
+def test_a_line_at_capacity_expedites_the_gap_before_the_share_split():
+    model = build({
+        "home": "TR",
+        "suppliers": {"xcorp": {"country": "CA"}, "ycorp": {"country": "DE"}},
+        "parts": {"widget": {"capacity": 10, "sources": [
+            {"supplier": "xcorp", "lead_time": 2},
+            {"supplier": "ycorp", "lead_time": 0, "qualification_time": 0}]}},
+        "demand": {"widget": {"rate": 10}},
+    })
+    r = run(model, ca(end=6, severity=0.5, in_transit="blocked"))
+    # Normal: 10 a period from X Corp (lead 2): target 0 + 10 x 2 = 20, two 10s on the
+    # way. t=5: the two 10s in transit are halved; Y Corp is usable (trigger 5 +
+    # qualification 0). 5 lands, position 5 + 5 = 10, 10 short of target: order
+    # min(10 + 10, capacity 10) = 10, all of it gap, which goes first and to the quickest
+    # source: Y Corp ships 10 that land now. 15 - 10 = 5 left.
+    # t=6 (lifted): 5 lands -> 10, nothing on order, 10 short: again 10 from Y Corp -> 20,
+    # output 10, 10 left. From t=7 nothing from X Corp lands (it got no orders), position
+    # 10, 10 short: Y Corp ships 10 a period and 10 stay in stock.
+    # Split by share first, t=6 would order the 10 from X Corp (landing at t=8) and
+    # deliver only the 5 that land: an earlier lift would cost output.
+    assert_series(r.end_items["widget"].produced, BASELINE)
+    assert_series(r.stock["widget"], series((0, 5), (5, 1), (10, 14)))
 
 
 def test_half_severity_lets_half_the_normal_flow_through():

@@ -7,9 +7,12 @@ run in one pass. Each period:
    stock (``delay`` = lead time + the part's build time).
 2. **Ordering**: each part orders its requirement plus the gap between its target
    position (starting stock + the pipeline at the requirement) and its position (on
-   hand + on order), never below zero; end items never order above plan. The order is
-   split by share among usable sources; what a stopped source cannot ship is
-   re-allocated to the other usable sources up to their capacity. A source's own
+   hand + on order), never below zero. An end item never delivers above plan in a
+   period, but its line may build above plan to refill its own stock and pipeline.
+   The requirement is split by share among usable sources; the gap, and what a stopped
+   source cannot ship, goes to the quickest usable sources first (equal delays share
+   it by weight), each up to its capacity: a shortfall is expedited rather than queued
+   behind a slow pipeline. A source's own
    stock ships first and is blocked with the source. A partly stopped source (severity
    < 1) ships at most ``1 - severity`` of its reference volume (its capacity, or the
    flow it normally carries).
@@ -19,8 +22,9 @@ run in one pass. Each period:
    short for several parents is rationed in proportion to their claims (at plan, their
    steady-state requirement), or, where end items have a ``priority``, to the parents
    serving the higher priority first (a part inherits the highest priority of the end
-   items it serves; no priority ranks lowest). Output lands after the delay; zero-delay output is
-   usable by the parents in the same period.
+   items it serves; no priority ranks lowest). When children limit a part's build,
+   its quickest sources build first. Output lands after the delay; zero-delay output
+   is usable by the parents in the same period.
 4. **Requirements** follow capability: a BOM line's requirement goes to its child
    while the child can be supplied, and to its usable alternates, in order, for what
    the child cannot cover. It is recomputed only when something changes (an event
@@ -48,6 +52,7 @@ __all__ = ["run_batch", "DEFAULT_HORIZON"]
 DEFAULT_HORIZON = 104
 _BIG = 1e18  # stands in for "unlimited" where differences are taken
 _TOL = 1e-9
+_CELLS = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,7 +135,14 @@ def run_batch(
     T = max(horizons)
     K = len(scenarios)
     resolved = [resolve_events(model, cm, s) for s in scenarios]
-    produced, bneck, stock = _simulate(cm, resolved, T, record_stock)
+    # columns run in blocks of about _CELLS state cells: past that, the (parts x K)
+    # temporaries fall out of cache and one wide pass is slower than several narrow
+    # ones. Each column gives the bits of its single run, so blocking changes nothing.
+    step = max(1, min(K, _CELLS // max(cm.n_parts, 1)))
+    blocks = [_simulate(cm, resolved[i:i + step], T, record_stock) for i in range(0, K, step)]
+    produced = np.concatenate([b[0] for b in blocks], axis=2)
+    bneck = np.concatenate([b[1] for b in blocks], axis=2)
+    stock = np.concatenate([b[2] for b in blocks], axis=2) if record_stock else None
     results = []
     for k, (s, ev, h) in enumerate(zip(scenarios, resolved, horizons)):
         items = {}
@@ -177,6 +189,7 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
     demand_in_tier = [(cm.demand_tier == q)[:, None] for q in range(cm.n_tiers)]
     end_pos = np.full(P, -1, dtype=np.int64)
     end_pos[cm.end_idx] = np.arange(E)
+    src_rank = _delay_rank(cm)
 
     # --- the steady state: pipelines full at the normal flow
     base_flow = (cm.src_share * cm.requirement[src_part])[:, None]  # (S, 1)
@@ -231,6 +244,20 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
 
     local = [plan(lv.sa, lv.sb, lv.a, lv.b) for lv in levels]
 
+    def by_rank(lv: _Level):
+        """A level's sources grouped by delay rank within their part, quickest first:
+        (local positions, their part within the level, parts x sources matrix)."""
+        ranks = src_rank[lv.sa:lv.sb]
+        out = []
+        for r in range(int(ranks.max(initial=-1)) + 1):
+            idx = np.flatnonzero(ranks == r)
+            owner = src_part[lv.sa + idx] - lv.a
+            out.append((idx, owner, sp.csr_array((np.ones(len(idx)), (owner, np.arange(len(idx)))),
+                                                 shape=(lv.b - lv.a, len(idx)))))
+        return out
+
+    rank_groups = [by_rank(lv) for lv in levels]
+
     def deliver(x: np.ndarray, where, t: int) -> None:
         """Shipments ``x`` of a level's sources: into the pipeline, or straight into
         stock when their delay is zero."""
@@ -283,40 +310,23 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
             on_order -= landed
         pipe[slot] = 0.0
 
-        # --- 2. ordering
-        order = np.maximum(req + target - (on_hand + on_order), 0.0)
-        order = np.where(is_end[:, None], np.minimum(order, req), order)
-        order = np.minimum(order, cm.capacity[:, None])
-        alloc = order[src_part] * w_norm
+        # --- 2. ordering: the requirement splits by share; the gap to the target
+        # position, and whatever a source cannot ship, goes to the quickest usable
+        # sources first (a shortfall is expedited, not queued behind a slow pipeline)
+        short_pos = target - (on_hand + on_order)
+        order = np.minimum(np.maximum(req + short_pos, 0.0), cm.capacity[:, None])
+        # under a capacity limit the expedited gap goes first, the share split after
+        base = order - np.clip(short_pos, 0.0, order)
+        alloc = base[src_part] * w_norm
         room = room_static if not has_src_stock else np.where(usable_src, np.minimum(quota, src_stock + cap_src), 0.0)
         ship = np.minimum(alloc, room)
-        gap = alloc - ship
-        unmet = None
-        if (gap > _TOL).any():
-            # re-allocate what stopped sources cannot ship, among the sources of the parts
-            # concerned only
-            unmet = part_by_src @ gap
-            rows = np.flatnonzero((unmet > _TOL).any(axis=1)[src_part])
-            parts_r, inv = np.unique(src_part[rows], return_inverse=True)
-            to_p = sp.csr_array((np.ones(len(rows)), (inv, np.arange(len(rows)))), shape=(len(parts_r), len(rows)))
-            left = unmet[parts_r]
-            sub_w, sub_room, sub_ship = w_norm[rows], room[rows], ship[rows]
-            for _ in range(2):
-                rem = sub_room - sub_ship
-                has_room = rem > _TOL
-                v = np.where(has_room, sub_w, 0.0)
-                vsum = to_p @ v
-                v = np.where((vsum[inv] <= 0) & has_room, 1.0, v)
-                vsum = to_p @ v
-                extra = np.where(vsum[inv] > 0, left[inv] * v / np.where(vsum[inv] > 0, vsum[inv], 1.0), 0.0)
-                extra = np.minimum(extra, rem)
-                sub_ship = sub_ship + extra
-                left = left - to_p @ extra
-                if not (left > _TOL).any():
-                    break
-            ship[rows] = sub_ship
-            unmet = np.zeros((P, K))
-            unmet[parts_r] = left
+        unmet = part_by_src @ (alloc - ship) + (order - base)
+        if (unmet > _TOL).any():
+            # only parts with a source that has room left can place more
+            spare = part_by_src @ ((room - ship) > _TOL).astype(float)
+            placeable = ((unmet > _TOL) & (spare > 0)).any(axis=1)
+            if placeable.any():
+                ship, unmet = _expedite(unmet, ship, room, w_norm, src_part, src_rank, placeable)
         if has_src_stock:
             from_stock = np.minimum(ship, src_stock)
             src_stock -= from_stock
@@ -388,13 +398,25 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
             need_m = need[cm.mem_line[m] - lv.la]
             take = _in_line_order(np.minimum(need_m, ent), need_m, lv, ent)
             on_hand[lv.touched] -= lv.part_by_mem @ take
-            # build output by each source in proportion to what it wanted to build
+            # build output: at plan each source builds what it wanted; short of children,
+            # the quickest sources build first (equal delays in proportion to what they
+            # wanted), so scarce material is not sent down a slow route
             srcs = slice(lv.sa, lv.sb)
             frac = np.where(dsl > _TOL, build / np.where(dsl > _TOL, dsl, 1.0), 0.0)
             out = prod[srcs] * frac[src_part[srcs] - lv.a]
+            mat_short = build < dsl - _TOL
+            if mat_short.any() and len(rank_groups[lvi]) > 1:
+                want = prod[srcs]
+                quick = np.zeros_like(want)
+                left = build.copy()
+                for idx, owner, to_r in rank_groups[lvi]:
+                    tot = to_r @ want[idx]
+                    f = np.where(tot > _TOL, np.minimum(1.0, left / np.where(tot > _TOL, tot, 1.0)), 0.0)
+                    quick[idx] = want[idx] * f[owner]
+                    left = np.maximum(left - to_r @ quick[idx], 0.0)
+                out = np.where(mat_short[src_part[srcs] - lv.a], quick, out)
             deliver(out, local[lvi], t)
             # why a part fell short: a binding line's child, or its own supply
-            mat_short = build < dsl - _TOL
             if mat_short.any():
                 binding = ratio <= lim[cm.line_parent[lv.la:lv.lb] - lv.a] + _TOL
                 score = np.where(binding, -np.arange(lv.la, lv.lb)[:, None], -np.iinfo(np.int64).max)
@@ -417,6 +439,60 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
         if stock_hist is not None:
             stock_hist[t] = on_hand
     return produced, bneck, stock_hist
+
+
+def _delay_rank(cm: CompiledModel) -> np.ndarray:
+    """Each source's rank among its part's distinct delays: 0 for the quickest."""
+    S = cm.n_sources
+    if not S:
+        return np.zeros(0, dtype=np.int64)
+    o = np.lexsort((cm.src_delay, cm.src_part))
+    p, d = cm.src_part[o], cm.src_delay[o]
+    new_part = np.r_[True, p[1:] != p[:-1]]
+    step = np.r_[0, ((d[1:] != d[:-1]) & ~new_part[1:]).astype(np.int64)]
+    cum = np.cumsum(step)
+    rank_sorted = cum - np.maximum.accumulate(np.where(new_part, cum, 0))
+    rank = np.empty(S, dtype=np.int64)
+    rank[o] = rank_sorted
+    return rank
+
+
+def _expedite(unmet, ship, room, w_norm, src_part, src_rank, parts_mask):
+    """Place the ``unmet`` quantity of the parts in ``parts_mask`` on their sources with
+    room left, the quickest (lowest delay) first; sources of equal delay share it by
+    order weight (equally where none has a weight), each up to its room. Returns the
+    new shipments and what is still unmet."""
+    ship = ship.copy()
+    rows = np.flatnonzero(parts_mask[src_part])
+    left = unmet.copy()
+    slot = np.zeros(len(parts_mask), dtype=np.int64)
+    ranks = src_rank[rows]
+    for r in range(int(ranks.max(initial=-1)) + 1):
+        sel = rows[ranks == r]
+        if not len(sel):
+            continue
+        sp_ = src_part[sel]
+        owners = np.flatnonzero(np.bincount(sp_, minlength=len(parts_mask)))
+        slot[owners] = np.arange(len(owners))
+        inv = slot[sp_]
+        to_p = sp.csr_array((np.ones(len(sel)), (inv, np.arange(len(sel)))), shape=(len(owners), len(sel)))
+        for _ in range(2):  # a second pass spreads what a full source of the rank left
+            # a column's leftover under the tolerance is left alone, so each column of
+            # a batch gets the bits of its single run
+            lft = np.where(left[owners] > _TOL, left[owners], 0.0)
+            if not lft.any():
+                break
+            rem = room[sel] - ship[sel]
+            has_room = rem > _TOL
+            v = np.where(has_room, w_norm[sel], 0.0)
+            vsum = to_p @ v
+            v = np.where((vsum[inv] <= 0) & has_room, 1.0, v)
+            vsum = to_p @ v
+            extra = np.where(vsum[inv] > 0, lft[inv] * v / np.where(vsum[inv] > 0, vsum[inv], 1.0), 0.0)
+            extra = np.clip(np.minimum(extra, rem), 0.0, None)
+            ship[sel] += extra
+            left[owners] -= to_p @ extra
+    return ship, left
 
 
 def _route(cm: CompiledModel, levels: list[_Level], quota, usable_src, usable_mem, K: int):
