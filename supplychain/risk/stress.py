@@ -254,16 +254,20 @@ def stress_test(
         if len(chunks) > 1:
             helper = _SimHelper(model, scenarios, chunks, horizon)  # simulates while the LPs run here
 
-    net = compile_lp(model)
-    baseline = time_to_survive_lp(net)
-    lp_tts = [time_to_survive_lp(net, d) for d in disruptions]
-    lp_imp = [impact_lp(net, d, recovery_time=T) for d, T in zip(disruptions, durations)]
-    worst = max((i.value for i in lp_imp), default=0.0)
+    try:
+        net = compile_lp(model)
+        baseline = time_to_survive_lp(net)
+        lp_tts = [time_to_survive_lp(net, d) for d in disruptions]
+        lp_imp = [impact_lp(net, d, recovery_time=T) for d, T in zip(disruptions, durations)]
+        worst = max((i.value for i in lp_imp), default=0.0)
 
-    if simulate and targets:
-        from supplychain.sim import simulate_batch
+        if simulate and targets:
+            from supplychain.sim import simulate_batch
 
-        sims = helper.finish() if helper is not None else simulate_batch(model, scenarios, horizon=horizon)
+            sims = helper.finish() if helper is not None else simulate_batch(model, scenarios, horizon=horizon)
+    finally:
+        if helper is not None:
+            helper.stop()
 
     rows = []
     for (target, name), T, d_tts, imp, sim in zip(targets, durations, lp_tts, lp_imp, sims):
@@ -371,6 +375,13 @@ class _SimHelper:
             pass
         finally:
             writer.close()
+
+    def stop(self) -> None:
+        """End the child if it still runs (the LPs or a batch here raised)."""
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join()
+        self.reader.join()
 
     def _receive(self, reader) -> None:
         try:
