@@ -123,6 +123,7 @@ class LPNetwork:
     y_line: np.ndarray  # per y: its BOM line
     y_primary: np.ndarray  # per y: True for the line's own child, False for an alternate
     parents: sp.csr_matrix  # parts x parts: [i, j] = 1 when i may fill a line of j
+    children: sp.csr_matrix  # its transpose: [j, i] = 1 when i may fill a line of j
     src_supplier_index: np.ndarray  # per source: index into ``suppliers``
     suppliers: tuple[str, ...]
     supplier_country: tuple[str, ...]
@@ -229,6 +230,7 @@ def compile_lp(model: Model) -> LPNetwork:
         y_line=y_line_a,
         y_primary=np.array(y_primary, dtype=bool),
         parents=parents,
+        children=parents.T.tocsr(),
         src_supplier_index=np.array([supplier_pos[sid] for sid in src_supplier], dtype=np.int64),
         suppliers=suppliers,
         supplier_country=tuple(model.suppliers[sid].country for sid in suppliers),
@@ -351,11 +353,13 @@ def _short(net: LPNetwork, capacity: np.ndarray) -> np.ndarray:
     return capacity < net.requirement
 
 
-def _with_users(net: LPNetwork, mask: np.ndarray) -> np.ndarray:
-    """``mask`` plus every part that may use one of its parts, through every tier."""
+def _with_users(net: LPNetwork, mask: np.ndarray, *, down: bool = False) -> np.ndarray:
+    """``mask`` plus every part that may use one of its parts, through every tier
+    (``down=True``: every part that may fill a line of one of its parts instead)."""
     out = mask.copy()
     frontier = np.flatnonzero(mask)
-    indptr, indices = net.parents.indptr, net.parents.indices
+    links = net.children if down else net.parents
+    indptr, indices = links.indptr, links.indices
     while len(frontier):
         # the parents of the frontier: their rows' column indices, gathered at once
         starts, ends = indptr[frontier], indptr[frontier + 1]
@@ -476,9 +480,11 @@ def _solve_reduced(net: LPNetwork, capacity: np.ndarray, stock: np.ndarray, *, h
         binding = boundary[np.abs(duals) > _DUAL_TOL]
         if not len(binding):
             return res, R, end_cols
+        # a binding part is asked for more than its steady output, so its own parts will
+        # be too: they join with it rather than one solve per tier
         grow = np.zeros(net.n, dtype=bool)
         grow[binding] = True
-        R = _with_users(net, R | grow)
+        R = _with_users(net, R | _with_users(net, grow, down=True))
 
 
 def time_to_survive_lp(
