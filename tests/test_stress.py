@@ -131,6 +131,18 @@ def test_lp_bounds_the_simulation_on_generated_networks(seed):
             assert r.lp_impact <= r.value_lost * (1 + 1e-6) + 1e-6, r.target
 
 
+def test_two_processes_give_the_same_result_as_one():
+    # targets are cut into batches of 3 (7 targets, 2 processes): a forked process and
+    # this one simulate batches side by side; every column is the same in any batch
+    _engine()
+    synthetic = pytest.importorskip("supplychain.synthetic")
+    model = Model.model_validate(synthetic.generate_network(80, seed=3, n_countries=8))
+    one = stress_test(model, horizon=40, recovery_time=12, processes=1)
+    two = stress_test(model, horizon=40, recovery_time=12, processes=2)
+    assert two.to_dict() == one.to_dict()
+    assert any(r.units_lost for r in one.rows)  # something was simulated
+
+
 # -- the command line -------------------------------------------------------------------
 
 import json  # noqa: E402

@@ -31,9 +31,15 @@ source keeps ``1 - severity`` of its capacity and of the stock held there.
 ``l_j = 0``, one ``t`` for the whole network. Every constraint is linear in ``t`` too, so
 it is one LP with ``t`` as a variable. It is unbounded (``math.inf``) exactly when the
 network can run at plan forever without any stock -- the same constraints at ``t = 1``
-with ``s = 0`` are feasible -- which is checked first, so an unbounded LP is never
-handed to the solver. **Performance impact** (:func:`performance_impact`) over a
+with ``s = 0`` are feasible. **Performance impact** (:func:`performance_impact`) over a
 recovery time ``T`` is ``min sum_j unit_value_j * l_j`` at ``t = T``.
+
+Both LPs are solved only over the parts that can bind: the parts whose (disrupted)
+capacity is below their steady-state requirement and every part that uses them, up to
+the end items; the rest of the network enters as one row per part it supplies. When
+that row does not bind (zero dual) the optimum is the full LP's; when it does, the part
+joins the LP and it is solved again (see the comment above ``_solve_reduced`` for the
+argument). With no such part the network runs at plan forever and no LP is solved.
 
 How the LP differs from the simulation, and why its time to survive bounds the
 simulated one from above:
@@ -110,6 +116,17 @@ class LPNetwork:
     n_y: int
     line_block: sp.csr_matrix  # lines x (u, y): qty*u_parent - sum y
     ship_block: sp.csr_matrix  # parts x (u, y): sum y_child - u
+    requirement: np.ndarray  # per part: steady-state units per period (primary BOM lines)
+    line_parent: np.ndarray  # per BOM line: the parent's part index
+    line_qty: np.ndarray  # per BOM line
+    y_child: np.ndarray  # per y: the part that fills the line (child or alternate)
+    y_line: np.ndarray  # per y: its BOM line
+    y_primary: np.ndarray  # per y: True for the line's own child, False for an alternate
+    parents: sp.csr_matrix  # parts x parts: [i, j] = 1 when i may fill a line of j
+    children: sp.csr_matrix  # its transpose: [j, i] = 1 when i may fill a line of j
+    src_supplier_index: np.ndarray  # per source: index into ``suppliers``
+    suppliers: tuple[str, ...]
+    supplier_country: tuple[str, ...]
 
     @property
     def n(self) -> int:
@@ -134,6 +151,7 @@ def compile_lp(model: Model) -> LPNetwork:
     # one y per (line, option); a line row per BOM line
     y_child: list[int] = []
     y_line: list[int] = []
+    y_primary: list[bool] = []
     line_parent: list[int] = []
     line_qty: list[float] = []
     for pid, part in model.parts.items():
@@ -144,6 +162,7 @@ def compile_lp(model: Model) -> LPNetwork:
             for opt in dict.fromkeys((child, *(a.part for a in line.alternates))):
                 y_child.append(index[opt])
                 y_line.append(k)
+                y_primary.append(opt == child)
     m_y, n_lines = len(y_child), len(line_parent)
     y_idx = np.arange(m_y)
 
@@ -166,6 +185,14 @@ def compile_lp(model: Model) -> LPNetwork:
     ], dtype=float)
 
     req = steady_state_requirement(model)
+    requirement = np.array([req[p] for p in parts], dtype=float)
+    line_parent_a = np.array(line_parent, dtype=np.int64)
+    y_child_a = np.array(y_child, dtype=np.int64)
+    y_line_a = np.array(y_line, dtype=np.int64)
+    parents = sp.csr_matrix((np.ones(m_y), (y_child_a, line_parent_a[y_line_a])), shape=(n, n))
+    parents.sum_duplicates()
+    suppliers = tuple(model.suppliers)
+    supplier_pos = {sid: k for k, sid in enumerate(suppliers)}
     src_part, src_supplier, src_cap, src_stock = [], [], [], []
     pipeline = np.zeros(n)
     for pid, part in model.parts.items():
@@ -196,11 +223,40 @@ def compile_lp(model: Model) -> LPNetwork:
         n_y=m_y,
         line_block=line_block,
         ship_block=ship_block,
+        requirement=requirement,
+        line_parent=line_parent_a,
+        line_qty=np.array(line_qty, dtype=float),
+        y_child=y_child_a,
+        y_line=y_line_a,
+        y_primary=np.array(y_primary, dtype=bool),
+        parents=parents,
+        children=parents.T.tocsr(),
+        src_supplier_index=np.array([supplier_pos[sid] for sid in src_supplier], dtype=np.int64),
+        suppliers=suppliers,
+        supplier_country=tuple(model.suppliers[sid].country for sid in suppliers),
     )
 
 
 def _network(model_or_net: Model | LPNetwork) -> LPNetwork:
     return model_or_net if isinstance(model_or_net, LPNetwork) else compile_lp(model_or_net)
+
+
+def _closed(model: Model, disruption: Disruption) -> tuple[set[str], set[str], float]:
+    """The suppliers and parts ``disruption`` closes, and the share it leaves them."""
+    problems = [
+        Problem(f"disruption names unknown supplier {s!r}; use an id from the model's suppliers", ("suppliers", i))
+        for i, s in enumerate(disruption.suppliers) if s not in model.suppliers
+    ] + [
+        Problem(f"disruption names unknown part {p!r}; use an id from the model's parts", ("parts", i))
+        for i, p in enumerate(disruption.parts) if p not in model.parts
+    ]
+    if problems:
+        raise ModelError(problems)
+    countries = expand_countries(model, disruption.countries)
+    closed_suppliers = set(disruption.suppliers) | {
+        sid for sid, s in model.suppliers.items() if s.country in countries
+    }
+    return closed_suppliers, set(disruption.parts), 1.0 - disruption.severity
 
 
 def open_fractions(model: Model, disruption: Disruption | None) -> dict[tuple[str, str], float]:
@@ -221,31 +277,30 @@ def open_fractions(model: Model, disruption: Disruption | None) -> dict[tuple[st
     out = {(pid, s.supplier): 1.0 for pid, p in model.parts.items() for s in p.sources}
     if disruption is None:
         return out
-    problems = [
-        Problem(f"disruption names unknown supplier {s!r}; use an id from the model's suppliers", ("suppliers", i))
-        for i, s in enumerate(disruption.suppliers) if s not in model.suppliers
-    ] + [
-        Problem(f"disruption names unknown part {p!r}; use an id from the model's parts", ("parts", i))
-        for i, p in enumerate(disruption.parts) if p not in model.parts
-    ]
-    if problems:
-        raise ModelError(problems)
-    countries = expand_countries(model, disruption.countries)
-    closed_suppliers = set(disruption.suppliers) | {
-        sid for sid, s in model.suppliers.items() if s.country in countries
-    }
-    closed_parts = set(disruption.parts)
-    left = 1.0 - disruption.severity
+    closed_suppliers, closed_parts, left = _closed(model, disruption)
     for pid, sid in out:
         if pid in closed_parts or sid in closed_suppliers:
             out[(pid, sid)] = left
     return out
 
 
+def _source_fractions(net: LPNetwork, disruption: Disruption | None) -> np.ndarray:
+    """:func:`open_fractions` per source of ``net``, as an array (same rule, no dict)."""
+    frac = np.ones(len(net.src_part))
+    if disruption is None:
+        return frac
+    closed_suppliers, closed_parts, left = _closed(net.model, disruption)
+    sup_closed = np.array([sid in closed_suppliers for sid in net.suppliers], dtype=bool)
+    part_closed = np.zeros(net.n, dtype=bool)
+    part_closed[[i for i, p in enumerate(net.parts) if p in closed_parts]] = True
+    hit = sup_closed[net.src_supplier_index] | part_closed[net.src_part]
+    frac[hit] = left
+    return frac
+
+
 def _supply(net: LPNetwork, disruption: Disruption | None, *, pipeline: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per part: capacity per period (inf = unlimited) and stock available, disrupted."""
-    fractions = open_fractions(net.model, disruption)
-    frac = np.array([fractions[(net.parts[i], s)] for i, s in zip(net.src_part, net.src_supplier)], dtype=float)
+    frac = _source_fractions(net, disruption)
     # inf * 0 is nan: a closed unlimited source adds nothing
     src_cap = np.where(frac > 0, net.src_capacity * np.where(frac > 0, frac, 1.0), 0.0)
     cap_sum = np.zeros(net.n)
@@ -258,16 +313,183 @@ def _supply(net: LPNetwork, disruption: Disruption | None, *, pipeline: bool) ->
     return capacity, stock
 
 
-def _solve(c, A, b, bounds, what: str):
-    res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs")
-    if res.status != 0:
-        raise InfeasibleError(f"{what}: the solver stopped with status {res.status} ({res.message}); "
-                              "check the model's capacities and quantities for extreme values")
-    return res
+# --- solving over the parts that matter -------------------------------------------------
+#
+# Both LPs are solved over a set R of parts, not over the whole network. The argument,
+# which makes the reduced optimum the full one (not an approximation):
+#
+# * The steady solution -- every part makes its steady-state requirement ``req_i`` per
+#   period (u_i = req_i * t), ships ``qty * req_j * t`` along every primary BOM line and
+#   nothing along alternates, no l -- satisfies every line and ship row with no stock at
+#   all, and the capacity row of every part with ``c_i >= req_i``. Call a part with
+#   ``c_i < req_i`` short; R holds every short part and, with a part, every part that
+#   may use it (its parents through any line option, up to the end items).
+# * Restriction: fix every part outside R at the steady solution. Then a part i outside
+#   R can still give R's parents its stock plus what steady R-parents would draw,
+#   ``sum_{j in R} y_ij <= s_i + g_i * t`` with ``g_i = sum over primary lines into R of
+#   qty * req_j`` (a *boundary row*); no other row outside R is touched, because every
+#   parent of an R part is in R. Each solution of this restricted LP extends to a
+#   solution of the full LP, so its optimum is no better than the full one
+#   (t_R <= t*, impact_R >= impact*).
+# * Relaxation: drop the boundary rows instead (parts outside R supply whatever R
+#   asks). Every full solution restricted to R's variables satisfies R's rows, so this
+#   optimum is no worse than the full one.
+# * If at the restricted optimum every boundary row has a zero dual, the restricted
+#   optimum is also optimal for the relaxation (the same duals, without those rows, are
+#   dual feasible with the same objective), so restriction = relaxation = full LP.
+#   Otherwise the parts behind the binding boundary rows join R (with their parents)
+#   and the LP is solved again; at worst R grows to the whole network, which is the
+#   full LP.
+#
+# With no short part R is empty: the steady solution runs at plan for any t with no
+# stock, so the time to survive is unbounded and nothing is lost.
+
+#: a boundary row whose dual is larger than this (in absolute value) counts as binding
+_DUAL_TOL = 1e-12
+
+
+def _short(net: LPNetwork, capacity: np.ndarray) -> np.ndarray:
+    """Parts whose capacity cannot carry their steady-state requirement."""
+    return capacity < net.requirement
+
+
+def _with_users(net: LPNetwork, mask: np.ndarray, *, down: bool = False) -> np.ndarray:
+    """``mask`` plus every part that may use one of its parts, through every tier
+    (``down=True``: every part that may fill a line of one of its parts instead)."""
+    out = mask.copy()
+    frontier = np.flatnonzero(mask)
+    links = net.children if down else net.parents
+    indptr, indices = links.indptr, links.indices
+    while len(frontier):
+        # the parents of the frontier: their rows' column indices, gathered at once
+        starts, ends = indptr[frontier], indptr[frontier + 1]
+        lens = ends - starts
+        if not lens.sum():
+            break
+        pos = np.repeat(ends - np.cumsum(lens), lens) + np.arange(lens.sum())
+        up = np.unique(indices[pos])
+        frontier = up[~out[up]]
+        out[frontier] = True
+    return out
+
+
+def _reduced_lp(net: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.ndarray, *,
+                horizon: float | None):
+    """The LP over the parts in R (see above), in the form ``linprog`` takes.
+
+    ``horizon=None`` builds the time-to-survive LP (columns u, y, t; maximise t), a
+    number the impact LP at ``t = horizon`` (columns u, y, l per end item in R). Returns
+    ``(c, A, b, bounds, boundary, end_cols)``: ``boundary`` the part index of each
+    boundary row (the last rows of ``A``), ``end_cols`` the end items (positions in
+    ``net.end_items``) that have an l column, in column order.
+    """
+    n = net.n
+    r_parts = np.flatnonzero(R)
+    nr = len(r_parts)
+    col_u = np.full(n, -1, dtype=np.int64)
+    col_u[r_parts] = np.arange(nr)
+    y_parent = net.line_parent[net.y_line]
+    ysel = np.flatnonzero(R[y_parent])
+    ny = len(ysel)
+    lsel = np.flatnonzero(R[net.line_parent])
+    nl = len(lsel)
+    line_row = np.full(len(net.line_parent), -1, dtype=np.int64)
+    line_row[lsel] = np.arange(nl)
+    ych = net.y_child[ysel]
+
+    # node rows: R's parts (ship rows), then the boundary parts outside R
+    outside = ~R[ych]
+    boundary = np.unique(ych[outside])
+    nb = len(boundary)
+    node_row = np.full(n, -1, dtype=np.int64)
+    node_row[r_parts] = nl + np.arange(nr)
+    node_row[boundary] = nl + nr + np.arange(nb)
+    # steady draws of R's parents on each boundary part (primary lines only)
+    prim = outside & net.y_primary[ysel]
+    g = np.bincount(ych[prim], weights=net.line_qty[net.y_line[ysel[prim]]] * net.requirement[y_parent[ysel[prim]]],
+                    minlength=n)[boundary]
+
+    y_cols = nr + np.arange(ny)
+    rows = [np.arange(nl), line_row[net.y_line[ysel]], node_row[ych], nl + np.arange(nr)]
+    cols = [col_u[net.line_parent[lsel]], y_cols, y_cols, np.arange(nr)]
+    vals = [net.line_qty[lsel], -np.ones(ny), np.ones(ny), -np.ones(nr)]
+    n_rows = nl + nr + nb
+    demand = net.demand[r_parts]
+    cap_r = capacity[r_parts]
+    if horizon is None:
+        t_col = nr + ny
+        finite = np.flatnonzero(np.isfinite(cap_r) & (cap_r > 0))
+        nf = len(finite)
+        has_d = np.flatnonzero(demand)
+        rows += [nl + has_d, nl + nr + np.arange(nb), n_rows + np.arange(nf), n_rows + np.arange(nf)]
+        cols += [np.full(len(has_d), t_col), np.full(nb, t_col), finite, np.full(nf, t_col)]
+        vals += [demand[has_d], -g, np.ones(nf), -cap_r[finite]]
+        # boundary rows go last so their duals are easy to find: move capacity rows up
+        n_cols = t_col + 1
+        b = np.concatenate([np.zeros(nl), stock[r_parts], stock[boundary], np.zeros(nf)])
+        order = np.concatenate([np.arange(nl + nr), n_rows + np.arange(nf), nl + nr + np.arange(nb)])
+        end_cols = np.zeros(0, dtype=np.int64)
+        bounds = np.zeros((n_cols, 2))
+        bounds[:nr, 1] = np.where(cap_r > 0, np.inf, 0.0)
+        bounds[nr:, 1] = np.inf
+        c = np.zeros(n_cols)
+        c[-1] = -1.0
+        n_rows += nf
+    else:
+        T = float(horizon)
+        end_cols = np.flatnonzero(R[net.end_index])
+        ne = len(end_cols)
+        rows += [node_row[net.end_index[end_cols]]]
+        cols += [nr + ny + np.arange(ne)]
+        vals += [-np.ones(ne)]
+        n_cols = nr + ny + ne
+        b = np.concatenate([np.zeros(nl), stock[r_parts] - demand * T, stock[boundary] + g * T])
+        order = None
+        bounds = np.zeros((n_cols, 2))
+        bounds[:nr, 1] = cap_r * T if T > 0 else 0.0
+        bounds[nr:nr + ny, 1] = np.inf
+        bounds[nr + ny:, 1] = net.demand[net.end_index[end_cols]] * T
+        c = np.concatenate([np.zeros(nr + ny), net.unit_value[end_cols]])
+    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_cols))
+    if order is not None:
+        A, b = A[order], b[order]
+    return c, A, b, bounds, boundary, end_cols
+
+
+def _solve_reduced(net: LPNetwork, capacity: np.ndarray, stock: np.ndarray, *, horizon: float | None,
+                   reduce: bool):
+    """Solve over a growing R until no boundary row binds; ``(res, R, end_cols)``.
+
+    ``res`` is None when R is empty (nothing short: see above). ``reduce=False`` solves
+    over every part at once, the textbook LP.
+    """
+    R = _with_users(net, _short(net, capacity)) if reduce else np.ones(net.n, dtype=bool)
+    while True:
+        if not R.any():
+            return None, R, np.zeros(0, dtype=np.int64)
+        c, A, b, bounds, boundary, end_cols = _reduced_lp(net, R, capacity, stock, horizon=horizon)
+        # HiGHS' presolve can spend seconds on a time-to-survive LP (its t column meets
+        # every capacity and boundary row) that dual simplex alone solves in a fraction
+        # of that; the optimum is the same, and only t -- rounded by _clean -- is read
+        # back. The impact LP presolves quickly and keeps it.
+        res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs",
+                      options={"presolve": horizon is not None})
+        if res.status != 0 or not len(boundary):
+            return res, R, end_cols
+        duals = res.ineqlin.marginals[len(b) - len(boundary):]
+        binding = boundary[np.abs(duals) > _DUAL_TOL]
+        if not len(binding):
+            return res, R, end_cols
+        # a binding part is asked for more than its steady output, so its own parts will
+        # be too: they join with it rather than one solve per tier
+        grow = np.zeros(net.n, dtype=bool)
+        grow[binding] = True
+        R = _with_users(net, R | _with_users(net, grow, down=True))
 
 
 def time_to_survive_lp(
-    model: Model | LPNetwork, disruption: Disruption | None = None, *, pipeline: bool = True
+    model: Model | LPNetwork, disruption: Disruption | None = None, *, pipeline: bool = True,
+    reduce: bool = True,
 ) -> float:
     """The longest time (periods) every end item meets its plan: ``math.inf`` if forever.
 
@@ -275,7 +497,8 @@ def time_to_survive_lp(
     meet the plan and only stock covers the gap. The disruption is taken as permanent
     (its start, end and duration do not enter): the question is how long the network
     survives it. See the module docstring for the LP and why it bounds the simulated
-    time to survive from above.
+    time to survive from above. The LP is solved over the parts that can bind (see
+    ``_solve_reduced``); ``reduce=False`` solves it over every part, to the same optimum.
 
     >>> m = Model.model_validate({"home": "TR",
     ...     "suppliers": {"x": {"country": "CA"}, "plant": {"country": "TR"}},
@@ -289,26 +512,9 @@ def time_to_survive_lp(
     """
     net = _network(model)
     capacity, stock = _supply(net, disruption, pipeline=pipeline)
-    n, m = net.n, net.n_y
-    finite = np.flatnonzero(np.isfinite(capacity) & (capacity > 0))
-    # columns: u (n), y (m), t (1)
-    t_col_ship = sp.csr_matrix(net.demand.reshape(-1, 1))
-    cap_rows = sp.hstack([
-        sp.csr_matrix((np.ones(len(finite)), (np.arange(len(finite)), finite)), shape=(len(finite), n + m)),
-        sp.csr_matrix(-capacity[finite].reshape(-1, 1)),
-    ])
-    A = sp.vstack([
-        sp.hstack([net.line_block, sp.csr_matrix((net.line_block.shape[0], 1))]),
-        sp.hstack([net.ship_block, t_col_ship]),
-        cap_rows,
-    ]).tocsr()
-    b = np.concatenate([np.zeros(net.line_block.shape[0]), stock, np.zeros(len(finite))])
-    bounds = np.zeros((n + m + 1, 2))
-    bounds[:n, 1] = np.where(capacity > 0, np.inf, 0.0)
-    bounds[n:, 1] = np.inf
-    c = np.zeros(n + m + 1)
-    c[-1] = -1.0
-    res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs")
+    res, _, _ = _solve_reduced(net, capacity, stock, horizon=None, reduce=reduce)
+    if res is None:
+        return math.inf
     # t = 0 with nothing made is always feasible (stock >= 0), so a solver that finds
     # no optimum has found t unbounded: the network meets its plan forever
     if res.status in (2, 3) or (res.status == 0 and not np.isfinite(res.x[-1])):
@@ -348,32 +554,25 @@ class LPImpact:
 
 def impact_lp(
     model: Model | LPNetwork, disruption: Disruption | None = None, *, recovery_time: float,
-    pipeline: bool = True,
+    pipeline: bool = True, reduce: bool = True,
 ) -> LPImpact:
     """Solve ``min sum unit_value * l`` at ``t = recovery_time``; see :func:`performance_impact`.
 
     Lost units are bounded by the plan (``l_j <= d_j * T``) so that an end item of zero
-    value has a defined loss.
+    value has a defined loss. End items outside the parts that can bind lose nothing.
     """
     if not (recovery_time >= 0 and math.isfinite(recovery_time)):
         raise InfeasibleError(f"recovery_time {recovery_time!r} must be a finite number of periods >= 0")
     net = _network(model)
     capacity, stock = _supply(net, disruption, pipeline=pipeline)
-    n, m, e = net.n, net.n_y, len(net.end_items)
     T = float(recovery_time)
-    lost_cols = sp.csr_matrix((-np.ones(e), (net.end_index, np.arange(e))), shape=(n, e))
-    A = sp.vstack([
-        sp.hstack([net.line_block, sp.csr_matrix((net.line_block.shape[0], e))]),
-        sp.hstack([net.ship_block, lost_cols]),
-    ]).tocsr()
-    b = np.concatenate([np.zeros(net.line_block.shape[0]), stock - net.demand * T])
-    bounds = np.zeros((n + m + e, 2))
-    bounds[:n, 1] = capacity * T if T > 0 else 0.0
-    bounds[n:n + m, 1] = np.inf
-    bounds[n + m:, 1] = net.demand[net.end_index] * T
-    c = np.concatenate([np.zeros(n + m), net.unit_value])
-    res = _solve(c, A, b, bounds, "performance-impact LP")
-    lost = res.x[n + m:]
+    res, _, end_cols = _solve_reduced(net, capacity, stock, horizon=T, reduce=reduce)
+    lost = np.zeros(len(net.end_items))
+    if res is not None:
+        if res.status != 0:
+            raise InfeasibleError(f"performance-impact LP: the solver stopped with status {res.status} "
+                                  f"({res.message}); check the model's capacities and quantities for extreme values")
+        lost[end_cols] = res.x[len(res.x) - len(end_cols):]
     return LPImpact(
         recovery_time=T,
         value=_clean(float(net.unit_value @ lost)),
@@ -383,7 +582,7 @@ def impact_lp(
 
 def performance_impact(
     model: Model | LPNetwork, disruption: Disruption | None = None, *, recovery_time: float,
-    pipeline: bool = True,
+    pipeline: bool = True, reduce: bool = True,
 ) -> float:
     """The least value of lost output (unit_value x units) over ``recovery_time`` periods.
 
@@ -398,4 +597,4 @@ def performance_impact(
     >>> performance_impact(m, Disruption(countries=("CA",)), recovery_time=5)  # (50 - 35) x 1000
     15000.0
     """
-    return impact_lp(model, disruption, recovery_time=recovery_time, pipeline=pipeline).value
+    return impact_lp(model, disruption, recovery_time=recovery_time, pipeline=pipeline, reduce=reduce).value

@@ -1,7 +1,8 @@
 """The stress test: every country, supplier or part disrupted in turn, ranked by the loss.
 
 Each target gets one disruption of its recovery time ``T`` starting at ``start``, and all
-of them are simulated in one batched call (:func:`supplychain.sim.simulate_batch`). Beside
+of them are simulated batched (:func:`supplychain.sim.simulate_batch`; on a large network
+two processes share the batches, see :func:`stress_test`). Beside
 the simulated figures each row carries the LP bounds of :mod:`supplychain.risk.lp`: the
 time to survive the target's loss for good, and the least value lost over ``T``. The
 **risk exposure index** is a row's LP impact divided by the largest one (1.0 = the worst
@@ -20,6 +21,9 @@ the shorter LP time to survive, then id). Times are in the model's periods.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -214,14 +218,20 @@ def stress_test(
     horizon: int = 104,
     start: int = 0,
     simulate: bool = True,
+    processes: int | None = None,
 ) -> StressResult:
     """Disrupt every country (or supplier, or part) in turn and rank what each costs.
 
-    All disruptions run in one :func:`supplychain.sim.simulate_batch` call; each also
+    All disruptions run batched (:func:`supplychain.sim.simulate_batch`); each also
     gets the LP time to survive and the LP impact over its recovery time, and the risk
     exposure index. ``simulate=False`` skips the simulation (LP figures only; rows then
     rank by LP impact, then LP time to survive, then id) -- for networks too large to
     simulate every target.
+
+    ``processes`` (default: 2 on a large network where the platform can fork, else 1)
+    lets a second process simulate batches of targets while this one solves the LPs and
+    then simulates batches too. Every target's simulated column is the same to the bit
+    in any batch, so the result does not depend on how the targets were split.
     """
     if by not in _BY:
         raise InfeasibleError(f"stress test by {by!r}: choose one of {', '.join(_BY)}")
@@ -236,18 +246,28 @@ def stress_test(
     durations = [recovery_time_for(model, by, t, default=recovery_time, horizon=horizon) for t, _ in targets]
     disruptions = [disruption_for(by, t, start=start, duration=T) for (t, _), T in zip(targets, durations)]
 
-    net = compile_lp(model)
-    baseline = time_to_survive_lp(net)
-    lp_tts = [time_to_survive_lp(net, d) for d in disruptions]
-    lp_imp = [impact_lp(net, d, recovery_time=T) for d, T in zip(disruptions, durations)]
-    worst = max((i.value for i in lp_imp), default=0.0)
-
     sims: list[Any] = [None] * len(targets)
+    helper = None
     if simulate and targets:
-        from supplychain.sim import simulate_batch
-
         scenarios = [Scenario(name=d.name, horizon=horizon, disruptions=(d,)) for d in disruptions]
-        sims = simulate_batch(model, scenarios, horizon=horizon)
+        chunks = _chunks(len(scenarios), model, processes)
+        if len(chunks) > 1:
+            helper = _SimHelper(model, scenarios, chunks, horizon)  # simulates while the LPs run here
+
+    try:
+        net = compile_lp(model)
+        baseline = time_to_survive_lp(net)
+        lp_tts = [time_to_survive_lp(net, d) for d in disruptions]
+        lp_imp = [impact_lp(net, d, recovery_time=T) for d, T in zip(disruptions, durations)]
+        worst = max((i.value for i in lp_imp), default=0.0)
+
+        if simulate and targets:
+            from supplychain.sim import simulate_batch
+
+            sims = helper.finish() if helper is not None else simulate_batch(model, scenarios, horizon=horizon)
+    finally:
+        if helper is not None:
+            helper.stop()
 
     rows = []
     for (target, name), T, d_tts, imp, sim in zip(targets, durations, lp_tts, lp_imp, sims):
@@ -288,3 +308,99 @@ def _row(model, by, target, name, T, lp_tts, imp, sim, baseline, worst) -> Stres
         risk_exposure_index=round(imp.value / worst, 9) if worst > 0 else 0.0,
         baseline_lp_time_to_survive=baseline, items=tuple(items),
     )
+
+
+#: below this many parts x targets one process simulates everything (a fork costs more)
+_PARALLEL_MIN_WORK = 400_000
+#: targets per simulated batch when two processes share the batches
+_CHUNK = 8
+
+
+def _chunks(k: int, model: Model, processes: int | None) -> list[range]:
+    """How the ``k`` targets are cut into batches: one batch unless two processes help."""
+    if processes is None:
+        big = len(model.parts) * k >= _PARALLEL_MIN_WORK
+        processes = 2 if big and (os.cpu_count() or 1) >= 2 else 1
+    if (processes < 2 or k < 2 or "fork" not in multiprocessing.get_all_start_methods()
+            or multiprocessing.current_process().daemon):
+        return [range(k)]
+    size = max(1, min(_CHUNK, k // 2))
+    return [range(a, min(a + size, k)) for a in range(0, k, size)]
+
+
+class _SimHelper:
+    """A forked process that takes batches of targets off a shared counter and simulates them.
+
+    The caller takes batches off the same counter in :meth:`finish` once its LPs are
+    done, so the two processes end at about the same time whatever the LPs cost. The
+    child only simulates (numpy) and inherits the model and its compiled arrays from the
+    fork, so nothing large is pickled; a thread here receives each batch's results as
+    they come (a pipe holds little). A batch the child did not deliver (it failed or
+    died) is simulated here, so an error surfaces here with its own traceback.
+    """
+
+    def __init__(self, model: Model, scenarios: list, chunks: list[range], horizon: int) -> None:
+        from supplychain.sim.compile import compile_model
+
+        compile_model(model)  # compiled once, before the fork, for both processes
+        self.model, self.scenarios, self.chunks, self.horizon = model, scenarios, chunks, horizon
+        ctx = multiprocessing.get_context("fork")
+        self.next = ctx.Value("i", 0)
+        reader, writer = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=self._work, args=(writer,), daemon=True)
+        self.proc.start()
+        writer.close()  # the child holds the only writer: its exit ends the reader's loop
+        self.from_child: dict[int, list] = {}
+        self.reader = threading.Thread(target=self._receive, args=(reader,), daemon=True)
+        self.reader.start()
+
+    def _take(self) -> int | None:
+        with self.next.get_lock():
+            i = self.next.value
+            if i >= len(self.chunks):
+                return None
+            self.next.value = i + 1
+            return i
+
+    def _run(self, i: int) -> list:
+        from supplychain.sim import simulate_batch
+
+        return simulate_batch(self.model, [self.scenarios[k] for k in self.chunks[i]], horizon=self.horizon)
+
+    def _work(self, writer) -> None:  # in the child
+        try:
+            while (i := self._take()) is not None:
+                writer.send((i, self._run(i)))
+        except BaseException:  # noqa: BLE001 - the parent simulates what is missing, and raises
+            pass
+        finally:
+            writer.close()
+
+    def stop(self) -> None:
+        """End the child if it still runs (the LPs or a batch here raised)."""
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join()
+        self.reader.join()
+
+    def _receive(self, reader) -> None:
+        try:
+            while True:
+                i, got = reader.recv()
+                self.from_child[i] = got
+        except (EOFError, OSError):
+            pass
+        finally:
+            reader.close()
+
+    def finish(self) -> list:
+        done: dict[int, list] = {}
+        while (i := self._take()) is not None:
+            done[i] = self._run(i)
+        self.reader.join()
+        self.proc.join()
+        done.update(self.from_child)
+        for i in range(len(self.chunks)):
+            if i not in done:
+                done[i] = self._run(i)
+        return [r for i in range(len(self.chunks)) for r in done[i]]
