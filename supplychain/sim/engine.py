@@ -340,7 +340,9 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
         for lv, where in zip(levels, local):
             deliver(first[lv.sa:lv.sb], where, t)
         desired = part_by_src @ np.where(is_leaf_src[:, None], 0.0, prod)  # (P, K) builds wanted
-        supply_short = unmet > _TOL if unmet is not None else None  # could not be ordered in full
+        # could not place its requirement (a refill beyond it that finds no room is no
+        # bottleneck: it names nothing a planner could act on)
+        supply_short = unmet > np.maximum(order - req, 0.0) + _TOL
 
         # --- 3. building, leaves up
         # a line claims its need from its child, and what the child's stock cannot cover
@@ -416,15 +418,17 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
                     left = np.maximum(left - to_r @ quick[idx], 0.0)
                 out = np.where(mat_short[src_part[srcs] - lv.a], quick, out)
             deliver(out, local[lvi], t)
-            # why a part fell short: a binding line's child, or its own supply
+            # why a part fell short of its requirement (building above it to refill
+            # the pipeline is not a shortfall): a binding line's child, or its own supply
+            mat_short = build < np.minimum(dsl, req[lv.a:lv.b]) - _TOL
             if mat_short.any():
                 binding = ratio <= lim[cm.line_parent[lv.la:lv.lb] - lv.a] + _TOL
                 score = np.where(binding, -np.arange(lv.la, lv.lb)[:, None], -np.iinfo(np.int64).max)
                 first = -np.maximum.reduceat(score, lv.parent_starts, axis=0)
                 first = np.clip(first, lv.la, max(lv.lb - 1, lv.la))
                 cause[lv.a:lv.b] = np.where(mat_short, prim_part[first], cause[lv.a:lv.b])
-            sshort = supply_short[lv.a:lv.b] & ~mat_short if supply_short is not None else None
-            if sshort is not None and sshort.any():
+            sshort = supply_short[lv.a:lv.b] & ~mat_short
+            if sshort.any():
                 cause[lv.a:lv.b] = np.where(sshort, np.arange(lv.a, lv.b)[:, None], cause[lv.a:lv.b])
             settle(lv.a, lv.b)
 
