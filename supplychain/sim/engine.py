@@ -190,6 +190,7 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
     end_pos = np.full(P, -1, dtype=np.int64)
     end_pos[cm.end_idx] = np.arange(E)
     src_rank = _delay_rank(cm)
+    by_part = _sources_by_part(cm, src_rank)
 
     # --- the steady state: pipelines full at the normal flow
     base_flow = (cm.src_share * cm.requirement[src_part])[:, None]  # (S, 1)
@@ -212,12 +213,18 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
 
     src_usable_from = np.stack([r.src_usable_from for r in resolved], axis=1) if S else np.zeros((0, K), dtype=np.int64)
     mem_usable_from = np.stack([r.mem_usable_from for r in resolved], axis=1) if len(cm.mem_line) else np.zeros((0, K), dtype=np.int64)
-    change = {0}
-    for r in resolved:
+    # the periods where each column's events or usable sources change: only those
+    # columns are recomputed there (in a batch of varied scenarios, most periods change
+    # something for some column, rarely for all)
+    change: dict[int, list[int]] = {}
+    for k, r in enumerate(resolved):
+        points = {0}
         for ev in r.events:
-            change.update(x for x in (ev.start, ev.stop) if x < T)
-    change.update(int(x) for x in np.unique(src_usable_from) if x < T)
-    change.update(int(x) for x in np.unique(mem_usable_from) if x < T)
+            points.update(x for x in (ev.start, ev.stop) if x < T)
+        points.update(int(x) for x in np.unique(src_usable_from[:, k]) if x < T)
+        points.update(int(x) for x in np.unique(mem_usable_from[:, k]) if x < T)
+        for x in points:
+            change.setdefault(x, []).append(k)
     starts_blocked = {}
     for k, r in enumerate(resolved):
         for ev in r.events:
@@ -274,23 +281,30 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
     for t in range(T):
         # --- events and qualification: recompute only when something changes
         if t in change:
-            sev = np.zeros((S, K))
-            for k, r in enumerate(resolved):
-                for ev in r.events:
+            cols = sorted(change[t])
+            sev = np.zeros((S, len(cols)))
+            for j, k in enumerate(cols):
+                for ev in resolved[k].events:
                     if ev.start <= t < ev.stop:
-                        np.maximum(sev[:, k], ev.severity, out=sev[:, k])
-            quota = np.where(sev > 0, (1.0 - sev) * cm.src_ref_flow[:, None], np.inf)
-            usable_src = src_usable_from <= t
-            usable_mem = mem_usable_from <= t
-            req, target = _route(cm, levels, quota, usable_src, usable_mem, K)
+                        np.maximum(sev[:, j], ev.severity, out=sev[:, j])
+            q = np.where(sev > 0, (1.0 - sev) * cm.src_ref_flow[:, None], np.inf)
+            u_src = src_usable_from[:, cols] <= t
+            u_mem = mem_usable_from[:, cols] <= t
+            r_, tg = _route(cm, levels, q, u_src, u_mem, len(cols))
             # order split: shares among usable sources, equal where no usable one has a share
-            w = base_w * usable_src
+            w = base_w * u_src
             wsum = part_by_src @ w
-            n_usable = part_by_src @ usable_src.astype(float)
-            w = np.where((wsum[src_part] <= 0) & usable_src, 1.0 / np.maximum(n_usable[src_part], 1.0), w)
+            n_usable = part_by_src @ u_src.astype(float)
+            w = np.where((wsum[src_part] <= 0) & u_src, 1.0 / np.maximum(n_usable[src_part], 1.0), w)
             wsum = part_by_src @ w
-            w_norm = np.where(wsum[src_part] > 0, w / np.where(wsum[src_part] > 0, wsum[src_part], 1.0), 0.0)
-            room_static = np.where(usable_src, np.minimum(quota, cap_src), 0.0)
+            wn = np.where(wsum[src_part] > 0, w / np.where(wsum[src_part] > 0, wsum[src_part], 1.0), 0.0)
+            rs = np.where(u_src, np.minimum(q, cap_src), 0.0)
+            if len(cols) == K:
+                quota, usable_src, usable_mem, req, target, w_norm, room_static = q, u_src, u_mem, r_, tg, wn, rs
+            else:
+                for whole, part in ((quota, q), (usable_src, u_src), (usable_mem, u_mem), (req, r_),
+                                    (target, tg), (w_norm, wn), (room_static, rs)):
+                    whole[:, cols] = part
         if t in starts_blocked:
             cols = []
             for k, sev_k in starts_blocked[t]:
@@ -324,9 +338,9 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
         if (unmet > _TOL).any():
             # only parts with a source that has room left can place more
             spare = part_by_src @ ((room - ship) > _TOL).astype(float)
-            placeable = ((unmet > _TOL) & (spare > 0)).any(axis=1)
+            placeable = (unmet > _TOL) & (spare > 0)
             if placeable.any():
-                ship, unmet = _expedite(unmet, ship, room, w_norm, src_part, src_rank, placeable)
+                _expedite(unmet, ship, room, w_norm, by_part, placeable)
         if has_src_stock:
             from_stock = np.minimum(ship, src_stock)
             src_stock -= from_stock
@@ -461,42 +475,58 @@ def _delay_rank(cm: CompiledModel) -> np.ndarray:
     return rank
 
 
-def _expedite(unmet, ship, room, w_norm, src_part, src_rank, parts_mask):
-    """Place the ``unmet`` quantity of the parts in ``parts_mask`` on their sources with
-    room left, the quickest (lowest delay) first; sources of equal delay share it by
-    order weight (equally where none has a weight), each up to its room. Returns the
-    new shipments and what is still unmet."""
-    ship = ship.copy()
-    rows = np.flatnonzero(parts_mask[src_part])
-    left = unmet.copy()
-    slot = np.zeros(len(parts_mask), dtype=np.int64)
-    ranks = src_rank[rows]
-    for r in range(int(ranks.max(initial=-1)) + 1):
-        sel = rows[ranks == r]
+def _sources_by_part(cm: CompiledModel, src_rank: np.ndarray):
+    """Each part's sources, quickest first (then by index): (order, start per part,
+    count per part, rank of each listed source)."""
+    order = np.lexsort((np.arange(cm.n_sources), src_rank, cm.src_part)) if cm.n_sources else np.zeros(0, dtype=np.int64)
+    count = np.bincount(cm.src_part, minlength=cm.n_parts)
+    start = np.concatenate(([0], np.cumsum(count)[:-1])) if cm.n_parts else np.zeros(0, dtype=np.int64)
+    return order, start, count, src_rank[order]
+
+
+def _expedite(unmet, ship, room, w_norm, by_part, placeable) -> None:
+    """Place ``unmet`` (parts x K) where ``placeable`` on the part's sources with room
+    left, the quickest (lowest delay) first; sources of equal delay share it by order
+    weight (equally where none has a weight), each up to its room. Updates ``ship`` and
+    ``unmet`` in place.
+
+    Works on the (part, column) pairs concerned only, as flat arrays: a batch costs what
+    its columns need, and each column gets the bits of its single run.
+    """
+    order, start, count, rank_sorted = by_part
+    pp, cc = np.nonzero(placeable)
+    n = count[pp]
+    total = int(n.sum())
+    pair = np.repeat(np.arange(len(pp)), n)
+    offset = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
+    pos = np.repeat(start[pp], n) + offset
+    src, col, rank = order[pos], cc[pair], rank_sorted[pos]
+    left = unmet[pp, cc].copy()
+    sh = ship[src, col]
+    rm = room[src, col]
+    w = w_norm[src, col]
+    npair = len(pp)
+    for r in range(int(rank.max(initial=-1)) + 1):
+        sel = np.flatnonzero(rank == r)
         if not len(sel):
             continue
-        sp_ = src_part[sel]
-        owners = np.flatnonzero(np.bincount(sp_, minlength=len(parts_mask)))
-        slot[owners] = np.arange(len(owners))
-        inv = slot[sp_]
-        to_p = sp.csr_array((np.ones(len(sel)), (inv, np.arange(len(sel)))), shape=(len(owners), len(sel)))
+        p_sel = pair[sel]
         for _ in range(2):  # a second pass spreads what a full source of the rank left
-            # a column's leftover under the tolerance is left alone, so each column of
-            # a batch gets the bits of its single run
-            lft = np.where(left[owners] > _TOL, left[owners], 0.0)
+            lft = np.where(left > _TOL, left, 0.0)  # a leftover under the tolerance stays
             if not lft.any():
                 break
-            rem = room[sel] - ship[sel]
+            rem = rm[sel] - sh[sel]
             has_room = rem > _TOL
-            v = np.where(has_room, w_norm[sel], 0.0)
-            vsum = to_p @ v
-            v = np.where((vsum[inv] <= 0) & has_room, 1.0, v)
-            vsum = to_p @ v
-            extra = np.where(vsum[inv] > 0, lft[inv] * v / np.where(vsum[inv] > 0, vsum[inv], 1.0), 0.0)
-            extra = np.clip(np.minimum(extra, rem), 0.0, None)
-            ship[sel] += extra
-            left[owners] -= to_p @ extra
-    return ship, left
+            v = np.where(has_room, w[sel], 0.0)
+            vsum = np.bincount(p_sel, weights=v, minlength=npair)
+            v = np.where((vsum[p_sel] <= 0) & has_room, 1.0, v)
+            vsum = np.bincount(p_sel, weights=v, minlength=npair)
+            share = np.where(vsum[p_sel] > 0, lft[p_sel] * v / np.where(vsum[p_sel] > 0, vsum[p_sel], 1.0), 0.0)
+            extra = np.clip(np.minimum(share, rem), 0.0, None)
+            sh[sel] += extra
+            left -= np.bincount(p_sel, weights=extra, minlength=npair)
+    ship[src, col] = sh
+    unmet[pp, cc] = left
 
 
 def _route(cm: CompiledModel, levels: list[_Level], quota, usable_src, usable_mem, K: int):
