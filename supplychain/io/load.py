@@ -278,16 +278,18 @@ def load_model(path: str | Path) -> Model:
     fmt = _format_of(path)
     if fmt == "json":
         raw = _read_bytes(path, fmt)
-        try:
-            with _no_gc():
+        with _no_gc():  # the checks build indexes over every part too
+            try:
                 model = Model.model_validate_json(raw)
-        except ValidationError:
-            model = None  # re-read as data below for the full report with salvage
+            except ValidationError:
+                model = None  # re-read as data below for the full report with salvage
+            if model is not None:
+                problems = check_model(model)
+                shortfalls = [] if problems else capacity_shortfalls(model)
         if model is not None:
-            problems = check_model(model)
             if problems:
                 raise ModelError(_located(problems, str(path), {}), file=str(path))
-            for p in capacity_shortfalls(model):
+            for p in shortfalls:
                 warnings.warn(str(Problem(p.message, p.path, str(path))), ModelWarning, stacklevel=2)
             return model
     data, lines = read_data(path)
