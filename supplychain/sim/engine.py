@@ -189,8 +189,7 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
     demand_in_tier = [(cm.demand_tier == q)[:, None] for q in range(cm.n_tiers)]
     end_pos = np.full(P, -1, dtype=np.int64)
     end_pos[cm.end_idx] = np.arange(E)
-    src_rank = _delay_rank(cm)
-    by_part = _sources_by_part(cm, src_rank)
+    by_part, rank_groups = _rank_structures(cm, levels)
 
     # --- the steady state: pipelines full at the normal flow
     base_flow = (cm.src_share * cm.requirement[src_part])[:, None]  # (S, 1)
@@ -250,20 +249,6 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
                 zero[0] if zero else None)
 
     local = [plan(lv.sa, lv.sb, lv.a, lv.b) for lv in levels]
-
-    def by_rank(lv: _Level):
-        """A level's sources grouped by delay rank within their part, quickest first:
-        (local positions, their part within the level, parts x sources matrix)."""
-        ranks = src_rank[lv.sa:lv.sb]
-        out = []
-        for r in range(int(ranks.max(initial=-1)) + 1):
-            idx = np.flatnonzero(ranks == r)
-            owner = src_part[lv.sa + idx] - lv.a
-            out.append((idx, owner, sp.csr_array((np.ones(len(idx)), (owner, np.arange(len(idx)))),
-                                                 shape=(lv.b - lv.a, len(idx)))))
-        return out
-
-    rank_groups = [by_rank(lv) for lv in levels]
 
     def deliver(x: np.ndarray, where, t: int) -> None:
         """Shipments ``x`` of a level's sources: into the pipeline, or straight into
@@ -420,8 +405,8 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
             srcs = slice(lv.sa, lv.sb)
             frac = np.where(dsl > _TOL, build / np.where(dsl > _TOL, dsl, 1.0), 0.0)
             out = prod[srcs] * frac[src_part[srcs] - lv.a]
-            mat_short = build < dsl - _TOL
-            if mat_short.any() and len(rank_groups[lvi]) > 1:
+            held_back = build < dsl - _TOL
+            if held_back.any() and len(rank_groups[lvi]) > 1:
                 want = prod[srcs]
                 quick = np.zeros_like(want)
                 left = build.copy()
@@ -430,7 +415,7 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
                     f = np.where(tot > _TOL, np.minimum(1.0, left / np.where(tot > _TOL, tot, 1.0)), 0.0)
                     quick[idx] = want[idx] * f[owner]
                     left = np.maximum(left - to_r @ quick[idx], 0.0)
-                out = np.where(mat_short[src_part[srcs] - lv.a], quick, out)
+                out = np.where(held_back[src_part[srcs] - lv.a], quick, out)
             deliver(out, local[lvi], t)
             # why a part fell short of its requirement (building above it to refill
             # the pipeline is not a shortfall): a binding line's child, or its own supply
@@ -475,13 +460,34 @@ def _delay_rank(cm: CompiledModel) -> np.ndarray:
     return rank
 
 
-def _sources_by_part(cm: CompiledModel, src_rank: np.ndarray):
-    """Each part's sources, quickest first (then by index): (order, start per part,
-    count per part, rank of each listed source)."""
+def _rank_structures(cm: CompiledModel, levels: list[_Level]):
+    """The model's sources ordered quickest first, built once per compiled model:
+
+    * ``by_part``: each part's sources by delay rank, then index -- (order, start per
+      part, count per part, rank of each listed source), for expediting;
+    * ``rank_groups``: per level, per delay rank, (local positions of the sources,
+      their part within the level, a parts x sources matrix), for building.
+    """
+    cached = getattr(cm, "_rank_cache", None)
+    if cached is not None:
+        return cached
+    src_rank = _delay_rank(cm)
     order = np.lexsort((np.arange(cm.n_sources), src_rank, cm.src_part)) if cm.n_sources else np.zeros(0, dtype=np.int64)
     count = np.bincount(cm.src_part, minlength=cm.n_parts)
     start = np.concatenate(([0], np.cumsum(count)[:-1])) if cm.n_parts else np.zeros(0, dtype=np.int64)
-    return order, start, count, src_rank[order]
+    rank_groups = []
+    for lv in levels:
+        ranks = src_rank[lv.sa:lv.sb]
+        groups = []
+        for r in range(int(ranks.max(initial=-1)) + 1):
+            idx = np.flatnonzero(ranks == r)
+            owner = cm.src_part[lv.sa + idx] - lv.a
+            groups.append((idx, owner, sp.csr_array((np.ones(len(idx)), (owner, np.arange(len(idx)))),
+                                                    shape=(lv.b - lv.a, len(idx)))))
+        rank_groups.append(groups)
+    out = ((order, start, count, src_rank[order]), rank_groups)
+    object.__setattr__(cm, "_rank_cache", out)
+    return out
 
 
 def _expedite(unmet, ship, room, w_norm, by_part, placeable) -> None:
