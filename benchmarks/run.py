@@ -125,15 +125,24 @@ def _find(*names: str):
 
 def work_package(folder: Path, repeat: int, k: int, stages: set[str]) -> dict:
     import supplychain
-    from supplychain.model.checks import capacity_shortfalls, check_model
+    from supplychain.model.checks import check_model
     from supplychain.model.schema import Model, Scenario
+
+    try:
+        from supplychain.network import capacity_shortfalls as _shortfalls, compile_network
+
+        def capacity_shortfalls(model):
+            return _shortfalls(compile_network(model))
+    except ImportError:  # before the network layer
+        from supplychain.model.checks import capacity_shortfalls
 
     warnings.simplefilter("ignore")  # a capacity warning would be the generator's bug, not timed noise
     model_path = folder / "model.json"
     out: dict = {}
     try:
-        compile_model = _find("supplychain.sim.engine:compile_model", "supplychain.sim.compile:compile_model",
-                              "supplychain.sim:compile_model")
+        # the compile itself, uncached (a loaded model's network is compiled while loading)
+        compile_model = _find("supplychain.network.compile:compile_arrays", "supplychain.sim.engine:compile_model",
+                              "supplychain.sim.compile:compile_model", "supplychain.sim:compile_model")
     except ImportError as exc:
         compile_model, out["compile"] = None, failure(exc)
 

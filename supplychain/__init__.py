@@ -5,14 +5,15 @@ embargo does to the line::
 
     import supplychain as sc
     model, scenario = sc.load_scenario("scenarios/tb2/canada-2020.yaml")
-    model.graph            # networkx.MultiDiGraph of parts, suppliers and countries
+    sc.build_graph(model)  # networkx.MultiDiGraph of parts, suppliers and countries
     result = sc.simulate(model, scenario)
+    more = sc.apply(model, {"parts": {"turret": {"stock": 40}}})  # a what-if: a new model
     result.end_items["tb2"].time_to_survive
     sc.stress_test(model, by="country").to_frame()
 """
 
 from supplychain.errors import InfeasibleError, ModelError, ModelWarning, Problem, SupplyChainError
-from supplychain.graph import concentration, exposure_by_country
+from supplychain.graph import build_graph, concentration, exposure_by_country
 from supplychain.io import load_any, load_model, load_scenario
 from supplychain.model import (
     Alternate,
@@ -30,6 +31,8 @@ from supplychain.model import (
     expand_countries,
 )
 
+from supplychain.network import Network, compile_network
+from supplychain.network.whatif import apply
 from supplychain.risk import performance_impact, stress_test, time_to_survive_lp
 from supplychain.sim import EndItemResult, SimulationResult, simulate, simulate_batch
 
@@ -41,5 +44,5 @@ __all__ = [
     "SupplyChainError", "check_model", "expand_countries", "load_any", "load_model",
     "load_scenario", "__version__", "EndItemResult", "SimulationResult", "simulate",
     "simulate_batch", "stress_test", "time_to_survive_lp", "performance_impact",
-    "exposure_by_country", "concentration",
+    "exposure_by_country", "concentration", "apply", "compile_network", "Network", "build_graph",
 ]

@@ -33,6 +33,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from supplychain.model.countries import country_name, is_country
+from supplychain.model.schema import DEFAULT_HORIZON
 
 __all__ = [
     "COUNTRY_POOL",
@@ -426,7 +427,7 @@ def generate_scenario(
     variant: int = 0,
     country: str | None = None,
     start: int = 8,
-    horizon: int = 104,
+    horizon: int = DEFAULT_HORIZON,
     model_file: str = "model.json",
 ) -> dict[str, Any]:
     """Scenario data: one country's open-ended embargo against ``model_data``'s home.

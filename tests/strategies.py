@@ -184,3 +184,24 @@ def embargoes(draw, *, latest_start: int = 8) -> dict:
 
 #: horizons of 1-30 periods, mostly long enough for an early embargo to bite
 horizons = st.one_of(st.integers(8, 30), st.integers(1, 30))
+
+
+def fit(model: sc.Model, embargo: dict) -> dict:
+    """``embargo`` with its items filter cut to the tags and control classes ``model``
+    has: a filter naming something the model lacks is a scenario error, and a drawn
+    filter is meant to match what it can (an emptied filter matches nothing)."""
+    items = embargo.get("items", "all")
+    if items == "all":
+        return embargo
+    tags = {t for p in model.parts.values() for t in p.tags}
+    ctrl = {c for p in model.parts.values() for c in p.control}
+    regimes = {c.split(":", 1)[0] for c in ctrl}
+    return {**embargo, "items": {
+        "tags": [t for t in items.get("tags", ()) if t in tags],
+        "control": [c for c in items.get("control", ()) if c in ctrl or c in regimes],
+    }}
+
+
+def scenario(model: sc.Model, *embargoes: dict, horizon: int, disruptions=()) -> sc.Scenario:
+    """A scenario of drawn embargoes, fitted to ``model`` (see :func:`fit`)."""
+    return sc.Scenario(horizon=horizon, embargoes=[fit(model, e) for e in embargoes], disruptions=list(disruptions))

@@ -7,6 +7,7 @@ import pytest
 from supplychain.errors import ModelError
 from supplychain.graph.exposure import exposure_by_country
 from supplychain.model.schema import Model
+from supplychain.network.whatif import apply
 
 
 def radar(**changes) -> Model:
@@ -99,12 +100,15 @@ def test_unknown_country_is_named():
         exposure_by_country(radar(), country="XX")
 
 
-def test_costless_assembly_takes_the_largest_share():
-    model = radar()
-    parts = {pid: p.model_copy(update={"unit_cost": 0.0}) for pid, p in model.parts.items()}
-    ca = exposure_by_country(model.model_copy(update={"parts": parts}), country="CA").get("CA", "located")
-    # no value anywhere: board = max(maker in CA 1.0, chip 0.5) = 1.0; radar = max(0 (TR), board 1.0, antenna 0)
-    assert shares(ca) == pytest.approx({"radar": 1.0, "board": 1.0, "chip": 0.5})
+def test_costless_assembly_takes_its_childrens_shares_by_quantity():
+    model = apply(radar(), {"parts": {pid: {"unit_cost": 0.0} for pid in ("radar", "board", "chip", "antenna")}})
+    ca = exposure_by_country(model, country="CA").get("CA", "located")
+    # no value anywhere, so quantities weigh: chip 0.5 (half from ca1, a leaf needs no value);
+    # board = its one chip line: 1 x 0.5 / 1 = 0.5 (assembled in CA, but no value to say how much);
+    # radar = (2 boards x 0.5 + 1 antenna x 0) / 3 = 1/3
+    assert shares(ca) == pytest.approx({"radar": 1 / 3, "board": 0.5, "chip": 0.5})
+    # board is still sourced in CA: directly exposed, whatever its value
+    assert [p.part for p in ca.direct_parts] == ["board", "chip"]
 
 
 def test_to_dict_and_frame_carry_the_same_rows():

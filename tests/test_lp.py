@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from supplychain.errors import ModelError
+from supplychain.errors import ModelError, ModelWarning
 from supplychain.io import load_model
+from supplychain.network.whatif import apply
 from supplychain.model.schema import Disruption, Model
 from supplychain.risk.lp import _solve_reduced, _supply, compile_lp, impact_lp, performance_impact, time_to_survive_lp
 
@@ -87,9 +88,8 @@ def test_capacity_short_baseline_has_finite_time_to_survive():
 
 def test_part_capacity_caps_its_sources():
     # sensor capacity 9 < sources' 12: 50 + 9t >= 10t -> t <= 50.
-    m = camera()
-    sensor = m.parts["sensor"].model_copy(update={"capacity": 9.0})
-    m = m.model_copy(update={"parts": {**m.parts, "sensor": sensor}})
+    with pytest.warns(ModelWarning, match="capacity 9/period is below the steady-state requirement 10/period"):
+        m = apply(camera(), {"parts": {"sensor": {"capacity": 9.0}}})
     assert time_to_survive_lp(m) == pytest.approx(50.0)
 
 
@@ -112,7 +112,7 @@ def test_partial_severity_keeps_the_rest_of_a_source():
 
 def test_group_names_expand_to_countries():
     # a user group holding CA closes the same sources as CA itself
-    m = camera().model_copy(update={"groups": {"NORTH": ("CA", "IS")}})
+    m = apply(camera(), {"groups": {"NORTH": ["CA", "IS"]}})
     assert time_to_survive_lp(m, Disruption(countries=("NORTH",))) == pytest.approx(5.0)
 
 
@@ -153,6 +153,9 @@ def test_compiled_network_gives_the_same_answers():
 def test_unknown_ids_in_a_disruption_are_named():
     with pytest.raises(ModelError, match="unknown supplier 'nobody'"):
         time_to_survive_lp(camera(), Disruption(suppliers=("nobody",)))
+    # the checks and words a scenario file gets, did-you-mean included
+    with pytest.raises(ModelError, match="unknown part 'sensr'; did you mean 'sensor'"):
+        time_to_survive_lp(camera(), Disruption(parts=("sensr",)))
 
 
 @pytest.mark.parametrize("name", ["supplychain.risk.lp", "supplychain.risk.stress", "supplychain.graph.exposure",

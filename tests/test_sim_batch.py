@@ -147,6 +147,6 @@ def test_a_blocked_start_in_one_column_leaves_the_others_bit_identical():
 @given(S.models(), st.lists(st.tuples(S.horizons, st.lists(S.embargoes(), max_size=2)), min_size=1, max_size=4))
 @example(THIRDS, [(20, PARTIAL), (20, BLOCKED_NOWHERE)])
 def test_batch_equals_single_runs_on_random_networks(m, cases):
-    scenarios = [sc.Scenario(horizon=h, embargoes=e) for h, e in cases]
+    scenarios = [S.scenario(m, *e, horizon=h) for h, e in cases]
     for a, s in zip(simulate_batch(m, scenarios, record_stock=True), scenarios):
         assert_same(a, simulate(m, s, record_stock=True))

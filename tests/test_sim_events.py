@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import supplychain as sc
-from supplychain.sim.compile import NEVER, compile_model
-from supplychain.sim.events import origin_share, resolve_events
+from supplychain.network import NEVER, compile_network, origin_share
+from supplychain.sim.events import resolve_events
 
 # A product made at home from a module made in Germany. The module holds a US chip (25),
 # a Turkish housing (50) and 25 of German value added (unit cost 100). A bracket has two
@@ -64,8 +64,8 @@ def by_part(cm, values) -> dict[str, float]:
 
 def stops(model, *embargoes, disruptions=(), as_of=None) -> dict[tuple[str, str], float]:
     """(part, supplier) -> fraction stopped by the first event, for every source."""
-    cm = compile_model(model)
-    ev = resolve_events(model, cm, sc.Scenario(embargoes=list(embargoes), disruptions=list(disruptions), as_of=as_of))
+    cm = compile_network(model)
+    ev = resolve_events(cm, sc.Scenario(embargoes=list(embargoes), disruptions=list(disruptions), as_of=as_of))
     sev = ev.events[0].severity
     return {(cm.part_ids[cm.src_part[s]], cm.supplier_ids[cm.src_supplier[s]]): float(sev[s]) for s in range(cm.n_sources)}
 
@@ -75,7 +75,7 @@ def stops(model, *embargoes, disruptions=(), as_of=None) -> dict[tuple[str, str]
 
 def test_origin_share_rolls_value_up_the_bom():
     model = content_model()
-    cm = compile_model(model)
+    cm = compile_network(model)
     us = by_part(cm, origin_share(cm, located_in(cm, "US")))
     assert us["chip"] == pytest.approx(1.0)  # its one source is American
     assert us["housing"] == 0.0
@@ -87,7 +87,7 @@ def test_origin_share_rolls_value_up_the_bom():
 
 def test_origin_share_counts_value_added_where_the_maker_is():
     model = content_model()
-    cm = compile_model(model)
+    cm = compile_network(model)
     de = by_part(cm, origin_share(cm, located_in(cm, "DE")))
     assert de["module"] == pytest.approx(0.25)  # only the 25 added in Germany: 25 / 100
     assert de["bracket"] == pytest.approx(0.7)
@@ -101,7 +101,7 @@ def test_origin_share_counts_value_added_where_the_maker_is():
 
 def test_origin_share_of_a_leaf_without_shares_splits_equally():
     model = content_model(bracket={"sources": [{"supplier": "uschip"}, {"supplier": "caowned"}]})
-    cm = compile_model(model)
+    cm = compile_network(model)
     assert by_part(cm, origin_share(cm, located_in(cm, "US")))["bracket"] == pytest.approx(0.5)
 
 
@@ -271,8 +271,8 @@ def test_disruptions_stop_suppliers_countries_or_parts_whoever_they_ship_to():
 
 
 def events_of(model, scenario):
-    cm = compile_model(model)
-    return cm, resolve_events(model, cm, scenario)
+    cm = compile_network(model)
+    return cm, resolve_events(cm, scenario)
 
 
 def test_first_start_counts_only_events_that_stop_something():

@@ -437,12 +437,17 @@ def test_default_reach_is_located_and_owned():
 
 
 def tagged_line() -> sc.Model:
-    return line(tags=["gearbox"], control=["EAR:6A003"])
+    # the home-made widget carries the other names, so every filter names something the
+    # model has (a filter naming nothing in the model is a scenario error)
+    data = copy.deepcopy(HOME_LINE)
+    data["parts"]["gear"].update(tags=["gearbox"], control=["EAR:6A003"])
+    data["parts"]["widget"].update(tags=["camera"], control=["EAR:5A002", "ITAR"])
+    return build(data)
 
 
 @pytest.mark.parametrize("items, lost", [
     ({"tags": ["gearbox"]}, 95),
-    ({"tags": ["camera"]}, 0),
+    ({"tags": ["camera"]}, 0),  # the widget's: home-made, nothing to stop
     ({"control": ["EAR"]}, 95),  # a regime name covers its classes: EAR matches EAR:6A003
     ({"control": ["EAR:6A003"]}, 95),
     ({"control": ["EAR:5A002"]}, 0),
@@ -453,6 +458,11 @@ def tagged_line() -> sc.Model:
 def test_items_filter_by_tag_control_and_part(items, lost):
     w = run(tagged_line(), ca(items=items)).end_items["widget"]
     assert w.units_lost == pytest.approx(lost)  # 95 = DESIGN's case over 20 periods
+
+
+def test_a_python_built_filter_naming_nothing_in_the_model_is_refused_like_a_file():
+    with pytest.raises(sc.ModelError, match="unknown tag 'gearbx'; did you mean 'gearbox'"):
+        run(tagged_line(), ca(items={"tags": ["gearbx"]}))
 
 
 def nato_line() -> sc.Model:

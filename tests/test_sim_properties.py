@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import supplychain as sc
 import strategies as S
-from supplychain.model.checks import source_shares
+from supplychain.network import compile_network, source_shares
 from supplychain.sim import simulate
 
 pytestmark = pytest.mark.slow  # about a minute: 200 examples of each property
@@ -48,7 +48,9 @@ ROUTING_CASE = S.build_model({
 NOTHING = {"name": "nothing", "imposed_by": ["US"], "start": 0}
 
 
-def scenario(*embargoes, horizon, disruptions=()) -> sc.Scenario:
+def scenario(*embargoes, horizon, disruptions=(), model=None) -> sc.Scenario:
+    if model is not None:
+        return S.scenario(model, *embargoes, horizon=horizon, disruptions=disruptions)
     return sc.Scenario(horizon=horizon, embargoes=list(embargoes), disruptions=list(disruptions))
 
 
@@ -87,7 +89,7 @@ def test_embargo_touching_nothing_loses_nothing(model, horizon, embargo, elsewhe
         embargo = {**embargo, "against": ["RU"]}
     else:  # imposed by a country where no supplier is, nor any owner
         embargo = {**embargo, "imposed_by": [S.NOWHERE]}
-    r = simulate(model, scenario(embargo, horizon=horizon))
+    r = simulate(model, scenario(embargo, horizon=horizon, model=model))
     assert_at_plan(r)
     assert r.event_start is None and r.units_lost == 0
 
@@ -149,8 +151,8 @@ def check_later_end(model, horizon, embargo, extra):
     """``extra`` periods more (None: open-ended) never give more output."""
     end = embargo["end"]
     later = None if end is None or extra is None else end + extra
-    strong = simulate(model, scenario({**embargo, "end": later}, horizon=horizon))
-    weak = simulate(model, scenario(embargo, horizon=horizon))
+    strong = simulate(model, scenario({**embargo, "end": later}, horizon=horizon, model=model))
+    weak = simulate(model, scenario(embargo, horizon=horizon, model=model))
     assert_never_more(strong, weak)
 
 
@@ -243,8 +245,8 @@ def test_later_end_never_gives_more_output_where_a_part_is_contested(model, hori
 
 def check_more_imposers(model, horizon, embargo, extra):
     more = {**embargo, "imposed_by": sorted({*embargo["imposed_by"], extra})}
-    assert_never_more(simulate(model, scenario(more, horizon=horizon)),
-                      simulate(model, scenario(embargo, horizon=horizon)))
+    assert_never_more(simulate(model, scenario(more, horizon=horizon, model=model)),
+                      simulate(model, scenario(embargo, horizon=horizon, model=model)))
 
 
 @PROPERTY
@@ -269,14 +271,14 @@ def test_more_items_never_give_more_output(model, horizon, embargo, extra):
         wider = "all"
     else:
         wider = {k: sorted({*items.get(k, ()), *extra.get(k, ())}) for k in ("tags", "control")}
-    assert_never_more(simulate(model, scenario({**embargo, "items": wider}, horizon=horizon)),
-                      simulate(model, scenario(embargo, horizon=horizon)))
+    assert_never_more(simulate(model, scenario({**embargo, "items": wider}, horizon=horizon, model=model)),
+                      simulate(model, scenario(embargo, horizon=horizon, model=model)))
 
 
 def check_severity(model, horizon, embargo, severity):
     low, high = sorted([embargo["severity"], severity])
-    assert_never_more(simulate(model, scenario({**embargo, "severity": high}, horizon=horizon)),
-                      simulate(model, scenario({**embargo, "severity": low}, horizon=horizon)))
+    assert_never_more(simulate(model, scenario({**embargo, "severity": high}, horizon=horizon, model=model)),
+                      simulate(model, scenario({**embargo, "severity": low}, horizon=horizon, model=model)))
 
 
 severities = st.sampled_from([0.25, 0.5, 0.75, 1.0])
@@ -333,7 +335,7 @@ def test_more_stock_never_gives_less_output(data_, horizon, embargo, data):
     pid = data.draw(st.sampled_from(sorted(data_["parts"])))
     more = copy.deepcopy(data_)
     more["parts"][pid]["stock"] += data.draw(st.sampled_from([1.0, 5.0, 20.0]))
-    sc_ = scenario(embargo, horizon=horizon)
+    sc_ = scenario(embargo, horizon=horizon, model=S.build_model(data_))
     assert_never_more(simulate(S.build_model(data_), sc_), simulate(S.build_model(more), sc_))
 
 
@@ -347,7 +349,7 @@ def check_another_source(data_, horizon, embargo, pid, supplier, lead_time, capa
         s.setdefault("share", 1.0 / len(qualified))
     sources.append({"supplier": supplier, "share": 0.0, "lead_time": lead_time,
                     **({"capacity": capacity} if capacity is not None else {})})
-    sc_ = scenario(embargo, horizon=horizon)
+    sc_ = scenario(embargo, horizon=horizon, model=S.build_model(data_))
     assert_never_more(simulate(S.build_model(data_), sc_), simulate(S.build_model(more), sc_))
 
 
@@ -405,15 +407,14 @@ def pipeline_of(model, item: str, horizon: int) -> float:
     """Units of ``item`` in its pipeline at t=0 that land within the horizon: each
     qualified source's share x rate over min(lead + build time, horizon) periods."""
     part, rate = model.parts[item], model.demand[item].rate
-    shares = source_shares(part)
-    qualified = [s for s in part.sources if s.is_qualified]
-    return sum(sh * rate * min(s.lead_time + part.build_time, horizon) for s, sh in zip(qualified, shares))
+    shares = source_shares(compile_network(model), item)  # 0 for a source not yet qualified
+    return sum(sh * rate * min(s.lead_time + part.build_time, horizon) for s, sh in zip(part.sources, shares))
 
 
 @PROPERTY
 @given(S.models(tight_end_capacity=True), S.horizons, st.lists(S.embargoes(), max_size=2))
 def test_output_never_exceeds_plan_capacity_or_a_negative_stock(model, horizon, embargoes):
-    r = simulate(model, scenario(*embargoes, horizon=horizon), record_stock=True)
+    r = simulate(model, scenario(*embargoes, horizon=horizon, model=model), record_stock=True)
     for item, res in r.end_items.items():
         assert (res.produced <= res.planned + TOL).all()
         assert (res.produced >= -TOL).all()

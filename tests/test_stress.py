@@ -8,6 +8,7 @@ import pytest
 
 from supplychain.errors import InfeasibleError
 from supplychain.model.schema import Model
+from supplychain.network.whatif import apply
 from supplychain.risk.stress import recovery_time_for, stress_test
 from test_lp import camera
 
@@ -43,11 +44,7 @@ def test_capacity_short_baseline_is_reported_on_every_row():
 
 
 def test_recovery_time_order_supplier_country_default_horizon():
-    m = camera()
-    suppliers = {**m.suppliers,
-                 "sens_ca": m.suppliers["sens_ca"].model_copy(update={"recovery_time": 8}),
-                 "lens_ca": m.suppliers["lens_ca"].model_copy(update={"recovery_time": 12})}
-    m = m.model_copy(update={"suppliers": suppliers})
+    m = apply(camera(), {"suppliers": {"sens_ca": {"recovery_time": 8}, "lens_ca": {"recovery_time": 12}}})
     assert recovery_time_for(m, "country", "CA", default=30, horizon=104) == 12  # max over CA's suppliers
     assert recovery_time_for(m, "supplier", "sens_ca", default=30, horizon=104) == 8
     assert recovery_time_for(m, "supplier", "sens_fr", default=30, horizon=104) == 30

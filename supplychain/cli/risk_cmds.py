@@ -17,6 +17,7 @@ from supplychain.cli.common import err, guarded, out, print_json
 from supplychain.graph.concentration import concentration as concentration_of
 from supplychain.graph.exposure import exposure_by_country
 from supplychain.io import load_any
+from supplychain.model.schema import DEFAULT_HORIZON
 from supplychain.reports.risk_report import (
     concentration_csv,
     exposure_csv,
@@ -95,7 +96,7 @@ def stress_test(
         None, "--recovery-time", min=0,
         help="periods a disruption lasts where the supplier gives no recovery_time (default: the horizon)"),
     horizon: Optional[int] = typer.Option(
-        None, "--horizon", min=1, help="periods simulated (default: the scenario's, else 104)"),
+        None, "--horizon", min=1, help=f"periods simulated (default: the scenario's, else {DEFAULT_HORIZON})"),
     start: int = typer.Option(0, "--start", min=0, help="period each disruption starts"),
     top: Optional[int] = typer.Option(None, "--top", min=1, help="keep only the N worst rows"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
@@ -107,9 +108,8 @@ def stress_test(
     survive and the LP impact over its recovery time, the risk exposure index and why.
     """
     model, scenario = load_any(model_file)
-    if horizon is None:
-        horizon = scenario.horizon if scenario is not None else 104
-    result = run_stress_test(model, by=by.value, recovery_time=recovery_time, horizon=horizon, start=start)
+    result = run_stress_test(model, scenario=scenario, by=by.value, recovery_time=recovery_time, horizon=horizon,
+                             start=start)
     if top is not None:
         result = result.top(top)
     if csv_file is not None:

@@ -16,6 +16,7 @@ import typer
 from supplychain.cli import app
 from supplychain.cli.common import err, guarded, out, print_json
 from supplychain.io import load_any
+from supplychain.model.schema import DEFAULT_HORIZON
 from supplychain.io.csv_out import write_csv
 from supplychain.reports.sim_report import (
     EventLine,
@@ -26,8 +27,6 @@ from supplychain.reports.sim_report import (
 )
 from supplychain.sim import simulate as run_simulation
 
-#: horizon of a model run without a scenario (two years of weeks)
-DEFAULT_HORIZON = 104
 
 
 def _stock_path(csv_file: Path) -> Path:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import networkx as nx
 
-from supplychain.model.checks import source_shares
 from supplychain.model.countries import country_name
 from supplychain.model.schema import Model
+from supplychain.network import compile_network
 
 __all__ = ["build_graph", "part_node", "supplier_node", "country_node"]
 
@@ -49,6 +49,7 @@ def build_graph(model: Model) -> nx.MultiDiGraph:
     >>> sorted(k for _, _, k in g.out_edges(("supplier", "x"), keys=True))
     ['located_in', 'owned_by']
     """
+    net = compile_network(model)
     g = nx.MultiDiGraph(name=model.name or "", home=model.home, period=model.period.value)
     countries = {model.home}
     for s in model.suppliers.values():
@@ -74,7 +75,8 @@ def build_graph(model: Model) -> nx.MultiDiGraph:
             for alt in line.alternates:
                 g.add_edge(part_node(pid), part_node(alt.part), key=f"uses:alternate:{child}", kind="uses",
                            qty=line.qty, alternate_of=child, qualification_time=alt.qualification_time)
-        for src, share in zip(p.sources, source_shares(p)):
+        for src, s in zip(p.sources, net.sources_of(pid)):
+            share = float(net.src_share[s])
             g.add_edge(part_node(pid), supplier_node(src.supplier), key="sourced_from", kind="sourced_from",
                        share=share, lead_time=src.lead_time, capacity=src.capacity, stock=src.stock,
                        qualified=src.is_qualified, qualification_time=src.qualification_time)

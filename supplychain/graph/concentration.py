@@ -24,8 +24,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from supplychain.model.checks import source_shares, topological_parts
+from supplychain.model.checks import topological_parts
 from supplychain.model.schema import Model
+from supplychain.network import Network, compile_network
 
 __all__ = ["hhi", "PartConcentration", "SinglePointOfFailure", "ConcentrationResult", "concentration"]
 
@@ -141,13 +142,13 @@ class ConcentrationResult:
                                            "single_source", "single_country", "spof_for"])
 
 
-def _part_concentration(model: Model, pid: str) -> PartConcentration:
+def _part_concentration(model: Model, net: Network, pid: str) -> PartConcentration:
     part = model.parts[pid]
     by_country: dict[str, float] = {}
-    for src, share in zip(part.sources, source_shares(part)):
+    for src, s in zip(part.sources, net.sources_of(pid)):
         if src.is_qualified:
             c = model.suppliers[src.supplier].country
-            by_country[c] = by_country.get(c, 0.0) + share
+            by_country[c] = by_country.get(c, 0.0) + float(net.src_share[s])
     qualified = sum(1 for s in part.sources if s.is_qualified)
     # countries with a zero share (a qualified backup kept idle) are no part of supply
     by_country = {c: s for c, s in sorted(by_country.items(), key=lambda cs: (-cs[1], cs[0])) if s > 0}
@@ -218,8 +219,9 @@ def concentration(model: Model) -> ConcentrationResult:
     >>> [(s.kind, s.id, s.end_items) for s in r.spofs]
     [('supplier', 'a', ('w',)), ('supplier', 'plant', ('w',)), ('part', 'h', ('w',)), ('part', 'w', ('w',))]
     """
+    net = compile_network(model)
     ranked = sorted(
-        (_part_concentration(model, pid) for pid in model.parts),
+        (_part_concentration(model, net, pid) for pid in model.parts),
         key=lambda p: -(p.hhi if p.hhi is not None else -1.0),
     )
     ob = _Obtainability(model)

@@ -11,18 +11,20 @@ For each reading and each part:
 
 * **depends**: some qualified source of the part is in C, or a child on one of its
   primary BOM lines depends on C (an assembly inherits its children's dependence);
-* **share**: the C-origin share of the part's value, rolled up as in the embargo's
-  ``content`` reach (DESIGN §3): ``(sum over primary BOM lines of qty x child unit_cost x
-  child share + own value added x maker share) / unit_cost``, where the value added is
-  ``unit_cost`` minus the children's cost (never below 0; the denominator is then the
-  children's cost) and the maker share is the share-weighted fraction of the part's
-  qualified sources in C. A part without a BOM has just that maker share. When neither
-  the part nor its children carry any cost the share is the largest of its maker's and
-  its children's shares (a conservative reading where value says nothing);
+* **share**: the C-origin share of the part's value, the very roll-up the embargo's
+  ``content`` reach uses (:func:`supplychain.network.origin_share`): ``(sum over primary
+  BOM lines of qty x child unit_cost x child share + own value added x maker share) /
+  unit_cost``, where the value added is ``unit_cost`` minus the children's cost (never
+  below 0; the denominator is then the children's cost) and the maker share is the
+  share-weighted fraction of the part's qualified sources in C. A part without a BOM
+  has just that maker share. When neither the part nor its children carry any cost,
+  the part takes its children's shares weighted by quantity;
 * **supply periods**: the part's own ``stock`` (on our side) divided by its
   steady-state requirement per period: how long it lasts once C stops.
 
-Alternates and not-yet-qualified sources are no part of normal supply and do not enter.
+Alternates and not-yet-qualified sources are no part of normal supply and do not enter
+(a part whose sources are all still to be qualified counts them alike: that is where it
+would come from).
 The home country is left out unless asked for by name: an embargo never comes from home.
 """
 
@@ -35,9 +37,9 @@ from typing import Any, Literal
 import numpy as np
 
 from supplychain.errors import ModelError, Problem
-from supplychain.model.checks import expand_countries, source_shares, steady_state_requirement, topological_parts
 from supplychain.model.countries import builtin_groups, is_country, suggest_country
 from supplychain.model.schema import Model
+from supplychain.network import Network, compile_network, origin_share
 
 __all__ = ["BASES", "PartExposure", "CountryExposure", "ExposureResult", "exposure_by_country"]
 
@@ -177,53 +179,17 @@ def exposure_by_country(model: Model, *, country: str | None = None) -> Exposure
     >>> exposure_by_country(m).get("US", "owned").end_items
     {'w': 0.2}
     """
+    net = compile_network(model)
     if country is not None:
         _check_country(model, country)
         names = [country]
-        members = [expand_countries(model, [country])]
+        members = [net.countries([country])]
     else:
-        found = set()
-        for s in model.suppliers.values():
-            found.add(s.country)
-            found.add(s.owner or s.country)
+        found = set(net.supplier_country) | set(net.supplier_owner)
         names = sorted(found - {model.home})
         members = [frozenset((c,)) for c in names]
-    k = len(names)
-    order = list(reversed(topological_parts(model)))  # children first
-    req = steady_state_requirement(model)
-    index = {p: i for i, p in enumerate(model.parts)}
-    n = len(model.parts)
-
-    # share[b, i, c] and depends[b, i, c]: basis b, part i, country column c
-    share = np.zeros((2, n, k))
-    depends = np.zeros((2, n, k), dtype=bool)
-    direct = np.zeros((2, n, k), dtype=bool)
-    for pid in order:
-        part, i = model.parts[pid], index[pid]
-        maker = np.zeros((2, k))
-        for src, s in zip(part.sources, source_shares(part)):
-            if not src.is_qualified:
-                continue
-            sup = model.suppliers[src.supplier]
-            for b, where in enumerate((sup.country, sup.owner or sup.country)):
-                cols = [c for c, m in enumerate(members) if where in m]
-                maker[b, cols] += s
-                direct[b, i, cols] = True
-        if not part.bom:
-            share[:, i] = maker
-            depends[:, i] = direct[:, i]
-            continue
-        kids = [(index[child], line.qty * model.parts[child].unit_cost) for child, line in part.bom.items()]
-        children_cost = sum(w for _, w in kids)
-        added = max(part.unit_cost - children_cost, 0.0)
-        total = children_cost + added
-        if total > 0:
-            rolled = sum((w * share[:, j] for j, w in kids), np.zeros((2, k)))
-            share[:, i] = (rolled + added * maker) / total
-        else:
-            share[:, i] = np.maximum(maker, np.max([share[:, j] for j, _ in kids], axis=0))
-        depends[:, i] = direct[:, i] | np.any([depends[:, j] for j, _ in kids], axis=0)
-    np.clip(share, 0.0, 1.0, out=share)
+    share, depends, direct = _exposure_arrays(net, members)
+    index, req = net.index, net.requirement
 
     out: list[CountryExposure] = []
     for c, name in enumerate(names):
@@ -232,7 +198,8 @@ def exposure_by_country(model: Model, *, country: str | None = None) -> Exposure
                 PartExposure(
                     country=name, basis=basis, part=pid, end_item=pid in model.demand,
                     share=round(float(share[b, index[pid], c]), 12),
-                    direct=bool(direct[b, index[pid], c]), stock=model.parts[pid].stock, requirement=req[pid],
+                    direct=bool(direct[b, index[pid], c]), stock=model.parts[pid].stock,
+                    requirement=float(req[index[pid]]),
                 )
                 for pid in model.parts if depends[b, index[pid], c]
             )
@@ -247,3 +214,29 @@ def exposure_by_country(model: Model, *, country: str | None = None) -> Exposure
                                        value_per_period=round(value, 9), parts=rows))
     out.sort(key=lambda ce: (-ce.value_per_period, -len(ce.parts), ce.country, BASES.index(ce.basis)))
     return ExposureResult(period=model.period.value, countries=tuple(out))
+
+
+def _exposure_arrays(net: Network, members: list[frozenset[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``share``, ``depends`` and ``direct`` per basis, part and country column:
+    arrays of shape (2, P, k), basis 0 = located, 1 = owned."""
+    k, P = len(members), net.n_parts
+    share = np.zeros((2, P, k))
+    depends = np.zeros((2, P, k), dtype=bool)
+    direct = np.zeros((2, P, k), dtype=bool)
+    # a qualified source counts; a part with none counts all its sources
+    n_qual = np.bincount(net.src_part, weights=net.src_qualified, minlength=P)
+    normal = net.src_qualified | (n_qual[net.src_part] == 0)
+    prim_child = net.primary_part_of_line
+    for b, codes in enumerate((net.supplier_country, net.supplier_owner)):
+        in_c = np.array([[code in m for m in members] for code in codes], dtype=bool).reshape(len(codes), k)
+        share[b] = origin_share(net, in_c)
+        src_in = in_c[net.src_supplier] & normal[:, None]
+        direct[b] = (net.part_by_src @ src_in.astype(float)) > 0 if net.n_sources else False
+        dep = direct[b].copy()
+        for lv in net.levels[1:]:  # children first: an assembly inherits its children's
+            if lv.has_lines:
+                par = net.line_parent[lv.la:lv.lb]
+                np.logical_or.at(dep, par, dep[prim_child[lv.la:lv.lb]])
+        depends[b] = dep
+    np.clip(share, 0.0, 1.0, out=share)
+    return share, depends, direct

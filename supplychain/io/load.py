@@ -9,9 +9,6 @@ parsed safely, validated by pydantic (shape) and by :mod:`supplychain.model.chec
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import gc
 import json
 import tomllib
 import warnings
@@ -22,8 +19,11 @@ from pydantic import ValidationError
 
 from supplychain.errors import ModelError, ModelWarning, Problem
 from supplychain.io.safe_yaml import YamlProblem, read_yaml
-from supplychain.model.checks import capacity_shortfalls, check_model, check_scenario
+from supplychain.model.checks import check_model, check_scenario
 from supplychain.model.schema import Model, Scenario
+from supplychain.model.validate import paused_collector, validate_model, validate_scenario
+from supplychain.network import capacity_shortfalls, compile_network
+from supplychain.network.whatif import apply
 
 __all__ = [
     "load_model",
@@ -130,36 +130,10 @@ def _located(problems: list[Problem], file: str | None, lines: dict[tuple, int],
     return out
 
 
-_PLACEHOLDER = {
-    "suppliers": lambda home: {"country": home if isinstance(home, str) else "ZZ"},
-    "parts": lambda home: {},
-    "demand": lambda home: {"rate": 0},
-    "groups": lambda home: [],
-}
-
-
-def _pydantic_problems(exc: ValidationError) -> list[Problem]:
-    out = []
-    for err in exc.errors(include_url=False, include_context=False):
-        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = f"unknown field {loc[-1]!r}; check its spelling (see `supplychain schema`)"
-        elif err["type"] == "missing":
-            msg = f"missing required field {loc[-1]!r}"
-        elif "input" in err and err["type"] not in ("model_type", "dict_type") and not isinstance(err["input"], (dict, list)):
-            msg = f"{msg} (got {err['input']!r})"
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        out.append(Problem(msg, loc))
-    return out
-
-
-def _validate(cls, data: Any) -> tuple[Any, list[Problem]]:
-    try:
-        return cls.model_validate(data), []
-    except ValidationError as exc:
-        return None, _pydantic_problems(exc)
+def _warn_capacity(model: Model, file: str | None, lines: dict[tuple, int], prefix: tuple = ()) -> None:
+    """Warn where capacity cannot carry the plan (the flat baseline needs it)."""
+    for p in _located(capacity_shortfalls(compile_network(model)), file, lines, prefix):
+        warnings.warn(str(p), ModelWarning, stacklevel=4)
 
 
 def model_from_data(data: Any, *, file: str | None = None, lines: dict[tuple, int] | None = None,
@@ -167,104 +141,18 @@ def model_from_data(data: Any, *, file: str | None = None, lines: dict[tuple, in
     """Validate plain data as a :class:`Model`, reporting every problem at once.
 
     When some entries are malformed, they are set aside and the rest is still checked,
-    so one run lists shape errors and rule errors together.
+    so one run lists shape errors and rule errors together
+    (:func:`supplychain.model.validate.validate_model`); each problem names ``file``
+    and, for YAML, its line.
     """
     lines = lines or {}
     if not isinstance(data, dict):
         raise ModelError([Problem("a model file must be a mapping of fields (home, suppliers, parts, demand)", prefix, file)])
-    model, problems = _validate(Model, data)
+    model, problems = validate_model(data)
     if model is None:
-        model, cuts = _salvage(data, problems)
-        if model is not None:
-            problems = problems + [
-                p for p in check_model(model) if not any(p.path[: len(c)] == c for c in cuts)
-            ]
-    else:
-        problems = check_model(model)
-    if problems:
         raise ModelError(_located(problems, file, lines, prefix), file=file)
-    for p in capacity_shortfalls(model):
-        warnings.warn(str(_located([p], file, lines, prefix)[0]), ModelWarning, stacklevel=3)
+    _warn_capacity(model, file, lines, prefix)
     return model
-
-
-def _cut(data: Any, path: tuple) -> Any:
-    """A copy of ``data`` without the value at ``path`` (entries of sections get a placeholder)."""
-    if len(path) == 2 and path[0] in _PLACEHOLDER:
-        head, key = path
-        section = dict(data[head])
-        section[key] = _PLACEHOLDER[head](data.get("home"))
-        return {**data, head: section}
-    out = copy.copy(data)
-    if len(path) == 1:
-        if isinstance(out, dict):
-            out.pop(path[0], None)
-        elif isinstance(out, list) and isinstance(path[0], int) and path[0] < len(out):
-            out[path[0]] = {}  # keep indices stable for the other paths
-        return out
-    out[path[0]] = _cut(out[path[0]], path[1:])
-    return out
-
-
-def _existing(data: Any, path: tuple) -> tuple:
-    """The longest prefix of ``path`` that exists in ``data``."""
-    node, n = data, 0
-    for key in path:
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-        else:
-            break
-        n += 1
-    return path[:n]
-
-
-def _salvage(data: dict, problems: list[Problem]) -> tuple[Model | None, set[tuple]]:
-    """The model with each malformed value cut out (or its entry replaced), or None.
-
-    Cuts start at the offending value and move up one level at a time while the rest
-    still fails, stopping at the entry (a part, supplier, demand or group), which gets
-    a placeholder. Returns the model and the cut paths, whose rule problems are moot.
-    """
-    cuts: set[tuple] = set()
-    errors = [p.path for p in problems]
-    for _ in range(8):
-        for path in errors:
-            path = _existing(data, path)
-            covering = next((c for c in cuts if path[: len(c)] == c), None)
-            if covering is not None:
-                cuts.discard(covering)
-                path = covering[:-1]
-            if len(path) < 2 or path[0] not in _PLACEHOLDER:
-                return None, cuts
-            cuts.add(path)
-        fixed = data
-        for c in sorted(cuts, key=len):
-            if not any(c[: len(o)] == o for o in cuts if o != c and len(o) < len(c)):
-                fixed = _cut(fixed, c)
-        model, again = _validate(Model, fixed)
-        if model is not None:
-            return model, cuts
-        errors = [p.path for p in again]
-    return None, cuts
-
-
-@contextlib.contextmanager
-def _no_gc():
-    """Pause the cyclic garbage collector while a large model is built.
-
-    Validation allocates hundreds of thousands of small objects that all survive; the
-    collector would walk them again and again for nothing (two thirds of the load time
-    of a 100k-part model).
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def load_model(path: str | Path) -> Model:
@@ -278,38 +166,27 @@ def load_model(path: str | Path) -> Model:
     fmt = _format_of(path)
     if fmt == "json":
         raw = _read_bytes(path, fmt)
-        with _no_gc():  # the checks build indexes over every part too
+        with paused_collector():  # the checks build indexes over every part too
             try:
                 model = Model.model_validate_json(raw)
             except ValidationError:
                 model = None  # re-read as data below for the full report with salvage
             if model is not None:
                 problems = check_model(model)
-                shortfalls = [] if problems else capacity_shortfalls(model)
         if model is not None:
             if problems:
                 raise ModelError(_located(problems, str(path), {}), file=str(path))
-            for p in shortfalls:
-                warnings.warn(str(Problem(p.message, p.path, str(path))), ModelWarning, stacklevel=2)
+            _warn_capacity(model, str(path), {})
             return model
     data, lines = read_data(path)
     return model_from_data(data, file=str(path), lines=lines)
-
-
-def _deep_merge(base: Any, over: Any) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for k, v in over.items():
-            out[k] = _deep_merge(base[k], v) if k in base else copy.deepcopy(v)
-        return out
-    return copy.deepcopy(over)
 
 
 def _has_path(data: Any, path: tuple) -> bool:
     for key in path:
         if isinstance(data, dict) and key in data:
             data = data[key]
-        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+        elif isinstance(data, (list, tuple)) and isinstance(key, int) and 0 <= key < len(data):
             data = data[key]
         else:
             return False
@@ -319,40 +196,52 @@ def _has_path(data: Any, path: tuple) -> bool:
 def load_scenario(path: str | Path) -> tuple[Model, Scenario]:
     """Read a scenario file and the model it names (relative to the scenario).
 
-    The scenario's ``overrides`` are deep-merged into the model's data before
-    validation: ``overrides: {parts: {turret: {stock: 40}}}`` changes one field.
-    Returns ``(model, scenario)``; raises one ModelError listing every problem.
+    The scenario's ``overrides`` are applied to the model with :func:`supplychain.apply`
+    (deep-merged, then validated like a file): ``overrides: {parts: {turret: {stock:
+    40}}}`` changes one field. Returns ``(model, scenario)``, the model as the scenario
+    changes it; raises one ModelError listing every problem, those the overrides set
+    located at their line in the scenario file.
     """
     path = Path(path)
     data, lines = read_data(path)
     where = str(path)
     if not isinstance(data, dict):
         raise ModelError([Problem("a scenario file must be a mapping (model, horizon, embargoes, …)", (), where)], file=where)
-    scenario, problems = _validate(Scenario, data)
+    scenario, problems = validate_scenario(data)
     if scenario is None:
         raise ModelError(_located(problems, where, lines), file=where)
     if scenario.model is None:
         raise ModelError([Problem("missing required field 'model' (the model file, relative to this one)", ("model",), where)], file=where)
     model_path = (path.parent / scenario.model)
-    if scenario.overrides:
-        mdata, mlines = read_data(model_path)
-        merged = _deep_merge(mdata, scenario.overrides)
-        try:
-            model = model_from_data(merged, file=str(model_path), lines=mlines)
-        except ModelError as exc:
-            # a problem inside the overrides is the scenario's: point at its line there
-            def relocate(p: Problem) -> Problem:
-                if _has_path(scenario.overrides, p.path):
-                    line = _line(lines, ("overrides", *p.path))
-                    return Problem(p.message + " (set by this scenario's overrides)", ("overrides", *p.path),
-                                   f"{where}:{line}" if line else where)
-                return p
-
-            raise ModelError([relocate(p) for p in exc.problems], file=where) from None
-    else:
-        if not model_path.exists():
-            raise ModelError([Problem(f"model file {str(model_path)!r} not found", ("model",), where)], file=where)
+    if not model_path.exists():
+        raise ModelError([Problem(f"model file {str(model_path)!r} not found", ("model",), where)], file=where)
+    if not scenario.overrides:
         model = load_model(model_path)
+    else:
+        # the model as the scenario changes it is what is checked and warned about
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ModelWarning)
+            base = load_model(model_path)
+        model_lines = {} if model_path.suffix.lower() == ".json" else read_data(model_path)[1]
+
+        def relocate(p: Problem) -> Problem:
+            # a problem inside the overrides is the scenario's: point at its line there;
+            # one the overrides cause elsewhere points at the model file's line
+            if _has_path(scenario.overrides, p.path):
+                line = _line(lines, ("overrides", *p.path))
+                return Problem(p.message + " (set by this scenario's overrides)", ("overrides", *p.path),
+                               f"{where}:{line}" if line else where)
+            line = _line(model_lines, p.path) if model_lines else None
+            return Problem(p.message, p.path, f"{model_path}:{line}" if line else str(model_path))
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ModelWarning)
+                model = apply(base, scenario.overrides)
+        except ModelError as exc:
+            raise ModelError([relocate(p) for p in exc.problems], file=where) from None
+        for p in capacity_shortfalls(compile_network(model)):
+            warnings.warn(str(relocate(p)), ModelWarning, stacklevel=2)
     problems = check_scenario(model, scenario)
     if problems:
         raise ModelError(_located(problems, where, lines), file=where)

@@ -1,12 +1,11 @@
 """The model: pydantic classes (the file format) and the rules that relate their entries."""
 
 from supplychain.model.checks import (
-    capacity_shortfalls,
+    Vocabulary,
+    check_disruption,
     check_model,
     check_scenario,
     expand_countries,
-    source_shares,
-    steady_state_requirement,
     topological_parts,
 )
 from supplychain.model.countries import builtin_groups, country_name, is_country
@@ -31,7 +30,6 @@ from supplychain.model.schema import (
 __all__ = [
     "Alternate", "BomLine", "ContentRule", "Demand", "Disruption", "Embargo", "InTransit",
     "ItemFilter", "Model", "Part", "Period", "Reach", "Scenario", "Source", "Supplier",
-    "builtin_groups", "capacity_shortfalls", "check_model", "check_scenario", "country_name",
-    "expand_countries", "is_country", "source_shares", "steady_state_requirement",
-    "topological_parts",
+    "Vocabulary", "builtin_groups", "check_disruption", "check_model", "check_scenario", "country_name",
+    "expand_countries", "is_country", "topological_parts",
 ]

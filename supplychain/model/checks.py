@@ -9,20 +9,22 @@ model. Loaders raise one :class:`~supplychain.errors.ModelError` carrying them a
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Mapping
+from typing import Collection, Iterable, Mapping
 
 from supplychain.errors import Problem
 from supplychain.model.countries import builtin_groups, close_matches, is_country, suggest_country
-from supplychain.model.schema import Embargo, Model, Scenario
+from supplychain.model.schema import Disruption, Embargo, Model, Scenario
 
 __all__ = [
     "check_model",
     "check_scenario",
+    "check_disruption",
+    "Vocabulary",
     "expand_countries",
+    "expand_names",
     "topological_parts",
-    "steady_state_requirement",
-    "capacity_shortfalls",
     "SHARE_TOLERANCE",
 ]
 
@@ -59,7 +61,11 @@ def expand_countries(
     >>> "GB" in expand_countries(m, ["EU"], as_of=date(2021, 1, 1))
     False
     """
-    when = as_of if as_of is not None else model.as_of
+    return expand_names(names, groups=model.groups, as_of=as_of if as_of is not None else model.as_of)
+
+
+def expand_names(names: Iterable[str], *, groups: Mapping[str, Iterable[str]], as_of: date | None) -> frozenset[str]:
+    """:func:`expand_countries` given the user ``groups`` and the date ``as_of`` itself."""
     builtins = builtin_groups()
     out: set[str] = set()
     seen: set[str] = set()
@@ -69,26 +75,13 @@ def expand_countries(
         if name in seen:
             continue
         seen.add(name)
-        if name in model.groups:
-            stack.extend(model.groups[name])
+        if name in groups:
+            stack.extend(groups[name])
         elif name in builtins:
-            out |= builtins[name].members_on(when)
+            out |= builtins[name].members_on(as_of)
         else:
             out.add(name)
     return frozenset(out)
-
-
-def _check_names(model: Model, names: Iterable[str], path: tuple, what: str) -> list[Problem]:
-    """Each name must be a country code or a group (user or built-in)."""
-    groups = set(model.groups) | set(builtin_groups())
-    problems = []
-    for i, name in enumerate(names):
-        if name in groups or is_country(name):
-            continue
-        hint = suggest_country(name) or close_matches(name, groups)
-        fix = f"; did you mean {hint!r}?" if hint else "; use an ISO 3166-1 alpha-2 code or a group name"
-        problems.append(Problem(f"{what} {name!r} is neither a country code nor a group{fix}", (*path, i)))
-    return problems
 
 
 def _bom_edges(model: Model) -> dict[str, list[str]]:
@@ -107,16 +100,11 @@ def topological_parts(model: Model) -> list[str]:
     """Parts ordered parents before children (Kahn's algorithm, linear time).
 
     Ties keep the file's order, so the result is deterministic. Raises ``ValueError``
-    on a cycle (run :func:`check_model` first for a readable report). The order is
-    computed once per model and cached.
+    on a cycle (run :func:`check_model` first for a readable report).
     """
-    cached = model._cache.get("topological_parts")
-    if cached is not None:
-        return list(cached)
     order = _kahn(model, _bom_edges(model))
     if len(order) != len(model.parts):
         raise ValueError("the BOM has a cycle")
-    model._cache["topological_parts"] = tuple(order)
     return order
 
 
@@ -145,7 +133,6 @@ def _cycles(model: Model) -> list[list[str]]:
     edges = _bom_edges(model)
     ordered = _kahn(model, edges)
     if len(ordered) == len(model.parts):
-        model._cache["topological_parts"] = tuple(ordered)
         return []  # the common case, in linear time
     # only parts Kahn could not order can be on a cycle
     rest = set(model.parts).difference(ordered)
@@ -164,78 +151,6 @@ def _cycles(model: Model) -> list[list[str]]:
         cycles.append([u for u, _ in cyc] + [cyc[0][0]])
     cycles.sort(key=lambda c: position[c[0]])
     return cycles
-
-
-def steady_state_requirement(model: Model, order: list[str] | None = None) -> dict[str, float]:
-    """Units per period each part needs at the planned rates (primary BOM lines only).
-
-    >>> from supplychain.model.schema import Model
-    >>> m = Model.model_validate({"home": "TR", "suppliers": {"s": {"country": "TR"}},
-    ...     "parts": {"a": {"bom": {"b": 2}, "sources": [{"supplier": "s"}]},
-    ...               "b": {"sources": [{"supplier": "s"}]}},
-    ...     "demand": {"a": {"rate": 10}}})
-    >>> steady_state_requirement(m)
-    {'a': 10.0, 'b': 20.0}
-    """
-    cached = model._cache.get("steady_state_requirement")
-    if cached is not None:
-        return dict(cached)
-    order = order if order is not None else topological_parts(model)
-    req = dict.fromkeys(order, 0.0)
-    for item, d in model.demand.items():
-        if item in req:
-            req[item] += d.rate
-    for p in order:
-        r = req[p]
-        if r == 0:
-            continue
-        for child, line in model.parts[p].bom.items():
-            if child in req:
-                req[child] += line.qty * r
-    out = {p: req[p] for p in model.parts}
-    model._cache["steady_state_requirement"] = out
-    return dict(out)
-
-
-def source_shares(part) -> list[float]:
-    """Normal-supply shares of a part's qualified sources (equal split when none given)."""
-    qual = [s for s in part.sources if s.is_qualified]
-    if not qual:
-        return [0.0] * len(part.sources)
-    given = any(s.share is not None for s in qual)
-    out = []
-    for s in part.sources:
-        if not s.is_qualified:
-            out.append(0.0)
-        elif given:
-            out.append(s.share or 0.0)
-        else:
-            out.append(1.0 / len(qual))
-    return out
-
-
-def capacity_shortfalls(model: Model, req: Mapping[str, float] | None = None) -> list[Problem]:
-    """Where capacity is below the steady-state requirement (the flat baseline needs it)."""
-    req = req if req is not None else steady_state_requirement(model)
-    out = []
-    for pid, part in model.parts.items():
-        r = req.get(pid, 0.0)
-        if r <= 0:
-            continue
-        if part.capacity is not None and part.capacity < r - 1e-9:
-            out.append(Problem(
-                f"capacity {part.capacity:g}/period is below the steady-state requirement {r:g}/period; "
-                "the plan cannot be met even without disruption",
-                ("parts", pid, "capacity"),
-            ))
-        for i, (src, share) in enumerate(zip(part.sources, source_shares(part))):
-            if src.capacity is not None and src.capacity < share * r - 1e-9:
-                out.append(Problem(
-                    f"source capacity {src.capacity:g}/period is below its share of the requirement "
-                    f"({share:g} x {r:g} = {share * r:g}/period)",
-                    ("parts", pid, "sources", i, "capacity"),
-                ))
-    return out
 
 
 def check_model(model: Model) -> list[Problem]:
@@ -346,17 +261,50 @@ def _group_cycles(model: Model) -> list[Problem]:
     return out
 
 
-def _check_embargo(model: Model, e: Embargo, path: tuple, horizon: int) -> list[Problem]:
-    problems = _check_names(model, e.imposed_by, (*path, "imposed_by"), "imposed_by")
+@dataclass(frozen=True)
+class Vocabulary:
+    """The names a scenario may use against a model: part and supplier ids, user groups,
+    and the tags and control classes its parts carry. Build it with :meth:`of`."""
+
+    parts: Collection[str]
+    suppliers: Collection[str]
+    groups: Mapping[str, Iterable[str]]
+    tags: frozenset[str]
+    controls: frozenset[str]
+
+    @classmethod
+    def of(cls, model: Model) -> "Vocabulary":
+        return cls(
+            parts=model.parts.keys(),
+            suppliers=model.suppliers.keys(),
+            groups=model.groups,
+            tags=frozenset(t for p in model.parts.values() for t in p.tags),
+            controls=frozenset(c for p in model.parts.values() for c in p.control),
+        )
+
+
+def _check_names(vocab: Vocabulary, names: Iterable[str], path: tuple, what: str) -> list[Problem]:
+    """Each name must be a country code or a group (user or built-in)."""
+    groups = set(vocab.groups) | set(builtin_groups())
+    problems = []
+    for i, name in enumerate(names):
+        if name in groups or is_country(name):
+            continue
+        hint = suggest_country(name) or close_matches(name, groups)
+        fix = f"; did you mean {hint!r}?" if hint else "; use an ISO 3166-1 alpha-2 code or a group name"
+        problems.append(Problem(f"{what} {name!r} is neither a country code nor a group{fix}", (*path, i)))
+    return problems
+
+
+def _check_embargo(vocab: Vocabulary, e: Embargo, path: tuple) -> list[Problem]:
+    problems = _check_names(vocab, e.imposed_by, (*path, "imposed_by"), "imposed_by")
     if e.against is not None:
-        problems += _check_names(model, e.against, (*path, "against"), "against")
+        problems += _check_names(vocab, e.against, (*path, "against"), "against")
     if e.items != "all":
-        tags = {t for p in model.parts.values() for t in p.tags}
-        ctrl = {c for p in model.parts.values() for c in p.control}
-        for field, known, vals in (("tags", tags, e.items.tags), ("control", ctrl, e.items.control),
-                                   ("parts", set(model.parts), e.items.parts)):
+        for field, known, vals in (("tags", vocab.tags, e.items.tags), ("control", vocab.controls, e.items.control),
+                                   ("parts", vocab.parts, e.items.parts)):
             for i, v in enumerate(vals):
-                if v not in known and not (field == "control" and _control_prefix(v, ctrl)):
+                if v not in known and not (field == "control" and _control_prefix(v, vocab.controls)):
                     what = {"tags": "tag", "control": "control class", "parts": "part"}[field]
                     problems.append(Problem(
                         f"items filter names {_unknown(what, v, known)} (no part in the model has it)",
@@ -365,23 +313,33 @@ def _check_embargo(model: Model, e: Embargo, path: tuple, horizon: int) -> list[
     return problems
 
 
-def _control_prefix(v: str, ctrl: set[str]) -> bool:
+def _control_prefix(v: str, ctrl: Iterable[str]) -> bool:
     # `EAR` matches `EAR:6A003`: a regime name covers its classes
     return any(c.split(":", 1)[0] == v for c in ctrl)
 
 
-def check_scenario(model: Model, scenario: Scenario) -> list[Problem]:
-    """A scenario's references against its model: countries, groups, items, ids."""
+def check_disruption(vocab: Vocabulary, d: Disruption, path: tuple = ()) -> list[Problem]:
+    """A disruption's suppliers, parts and countries against the model's names."""
+    problems = []
+    for j, s in enumerate(d.suppliers):
+        if s not in vocab.suppliers:
+            problems.append(Problem("disruption names " + _unknown("supplier", s, vocab.suppliers), (*path, "suppliers", j)))
+    for j, p in enumerate(d.parts):
+        if p not in vocab.parts:
+            problems.append(Problem("disruption names " + _unknown("part", p, vocab.parts), (*path, "parts", j)))
+    problems += _check_names(vocab, d.countries, (*path, "countries"), "country")
+    return problems
+
+
+def check_scenario(model: Model | Vocabulary, scenario: Scenario) -> list[Problem]:
+    """A scenario's references against its model: countries, groups, items, ids.
+
+    Pass the model, or its :class:`Vocabulary` when many scenarios are checked.
+    """
+    vocab = model if isinstance(model, Vocabulary) else Vocabulary.of(model)
     problems: list[Problem] = []
     for i, e in enumerate(scenario.embargoes):
-        problems += _check_embargo(model, e, ("embargoes", i), scenario.horizon)
+        problems += _check_embargo(vocab, e, ("embargoes", i))
     for i, d in enumerate(scenario.disruptions):
-        path = ("disruptions", i)
-        for j, s in enumerate(d.suppliers):
-            if s not in model.suppliers:
-                problems.append(Problem("disruption names " + _unknown("supplier", s, model.suppliers), (*path, "suppliers", j)))
-        for j, p in enumerate(d.parts):
-            if p not in model.parts:
-                problems.append(Problem("disruption names " + _unknown("part", p, model.parts), (*path, "parts", j)))
-        problems += _check_names(model, d.countries, (*path, "countries"), "country")
+        problems += check_disruption(vocab, d, ("disruptions", i))
     return problems

@@ -7,6 +7,12 @@ problem at once. Loading a file runs both; see :func:`supplychain.load_model`.
 
 Every time figure is in the model's ``period`` (day, week or month); quantities are in
 units of the part; ``capacity`` and ``rate`` are units per period.
+
+Every object is immutable for real: fields are frozen, sequences are tuples and mappings
+are read-only (``frozendict``), so a model -- and the network compiled from it -- can
+never go stale. A what-if is a new model: :func:`supplychain.apply` derives one and
+validates it like a file; ``model_copy(update=...)`` revalidates a scenario or an event
+and is refused on a model (it would replace whole sections unchecked).
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from datetime import date
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from frozendict import frozendict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WrapSerializer, model_validator
 
 __all__ = [
+    "DEFAULT_HORIZON",
     "Period",
     "Reach",
     "ContentRule",
@@ -36,8 +44,40 @@ __all__ = [
 ]
 
 
+#: periods simulated when neither a scenario nor the caller gives a horizon (two years of weeks)
+DEFAULT_HORIZON = 104
+
+
+def _freeze(value: Any) -> Any:
+    """Plain data made read-only: mappings become frozendicts, lists tuples, all the way down."""
+    if isinstance(value, dict):
+        return frozendict({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """Read-only data back as plain dicts and lists (what JSON and YAML writers take)."""
+    if isinstance(value, dict):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [thaw(v) for v in value]
+    return value
+
+
+# a mapping field: validated as a dict, kept read-only, written out as a plain dict
+_READ_ONLY = (AfterValidator(lambda d: frozendict(d)), WrapSerializer(lambda d, handler: handler(dict(d))))
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False):
+        """A copy; with ``update``, a new object validated like a file (fields replaced whole)."""
+        if not update:
+            return super().model_copy(deep=deep)
+        return type(self).model_validate({**dict(self), **update})
 
 
 Id = Annotated[str, Field(min_length=1, max_length=200)]
@@ -138,8 +178,8 @@ class Part(_Frozen):
     stock: NonNeg = Field(0, description="units already on our side of every border")
     capacity: NonNeg | None = Field(None, description="units per period at most; default unlimited")
     build_time: Periods = 0
-    bom: dict[Id, BomLine] = Field(
-        default_factory=dict, description="child -> quantity per unit (a number), or {qty, alternates}"
+    bom: Annotated[dict[Id, BomLine], *_READ_ONLY] = Field(
+        default_factory=frozendict, description="child -> quantity per unit (a number), or {qty, alternates}"
     )
     sources: tuple[Source, ...] = ()
 
@@ -178,31 +218,31 @@ class Model(_Frozen):
     home: Country = Field(description="the producing country (ISO 3166-1 alpha-2)")
     period: Period = Period.week
     as_of: date | None = Field(None, description="date that fixes group membership (NATO, EU)")
-    groups: dict[Id, tuple[str, ...]] = Field(default_factory=dict, description="named country sets")
-    suppliers: dict[Id, Supplier]
-    parts: dict[Id, Part]
-    demand: dict[Id, Demand]
-    references: dict[str, str] = Field(default_factory=dict, description="source key -> citation")
-
-    # derived views, built on first use; the model itself never changes
-    _cache: dict = PrivateAttr(default_factory=dict)
-
-    @property
-    def graph(self):  # -> networkx.MultiDiGraph; imported lazily: graph is a layer above
-        """The network as a networkx graph (built once, cached).
-
-        Nodes carry ``kind`` (part, supplier, country); edges carry ``kind``
-        (uses, sourced_from, located_in, owned_by). See :func:`supplychain.graph.build_graph`.
-        """
-        if "graph" not in self._cache:
-            from supplychain.graph import build_graph
-
-            self._cache["graph"] = build_graph(self)
-        return self._cache["graph"]
+    groups: Annotated[dict[Id, tuple[str, ...]], *_READ_ONLY] = Field(
+        default_factory=frozendict, description="named country sets")
+    suppliers: Annotated[dict[Id, Supplier], *_READ_ONLY]
+    parts: Annotated[dict[Id, Part], *_READ_ONLY]
+    demand: Annotated[dict[Id, Demand], *_READ_ONLY]
+    references: Annotated[dict[str, str], *_READ_ONLY] = Field(
+        default_factory=frozendict, description="source key -> citation")
 
     @property
     def end_items(self) -> tuple[str, ...]:
         return tuple(self.demand)
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False):
+        """A copy of the model; ``update`` is refused: use :func:`supplychain.apply`.
+
+        Replacing a field would swap a whole section (every part, say) without the
+        checks a file gets; ``sc.apply(model, {"parts": {"turret": {"stock": 40}}})``
+        changes what it names, keeps the rest and validates the result.
+        """
+        if update:
+            fields = ", ".join(repr(k) for k in update)
+            raise TypeError(
+                f"model_copy(update=...) would replace {fields} unchecked; derive a changed model with "
+                "supplychain.apply(model, {...}), e.g. sc.apply(model, {'parts': {'turret': {'stock': 40}}})")
+        return super().model_copy(deep=deep)
 
 
 class ItemFilter(_Frozen):
@@ -288,12 +328,12 @@ class Scenario(_Frozen):
     name: str | None = None
     description: str | None = None
     model: str | None = Field(None, description="path of the model file, relative to this scenario file")
-    horizon: int = Field(104, gt=0, description="number of periods simulated")
+    horizon: int = Field(DEFAULT_HORIZON, gt=0, description="number of periods simulated")
     start_date: date | None = Field(None, description="calendar date of period 0 (for reports)")
     as_of: date | None = Field(None, description="date fixing group membership; default start_date")
     embargoes: tuple[Embargo, ...] = ()
     disruptions: tuple[Disruption, ...] = ()
-    overrides: dict[str, Any] = Field(
-        default_factory=dict, description="model fields replaced for this scenario (deep-merged)"
+    overrides: Annotated[dict[str, Any], AfterValidator(_freeze), WrapSerializer(lambda d, handler: handler(thaw(d)))] = Field(
+        default_factory=frozendict, description="model fields replaced for this scenario (deep-merged)"
     )
-    references: dict[str, str] = Field(default_factory=dict)
+    references: Annotated[dict[str, str], *_READ_ONLY] = Field(default_factory=frozendict)

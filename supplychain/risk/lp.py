@@ -58,8 +58,9 @@ simulated one and its impact at most the simulated loss. One thing goes the othe
 the simulation starts with a full pipeline (goods shipped before the event still
 arrive), which a pure stock-only LP would not see. With ``pipeline=True`` (the default)
 ``s_i`` therefore also counts the steady-state in-transit and in-work units --
-``requirement_i * (sum over sources of share * lead_time + build_time)`` -- whatever
-their source, keeping the bound; with ``pipeline=False`` the LP is the textbook one.
+``requirement_i * sum over sources of share * (lead_time + build_time)``, the very
+pipeline the simulation starts with (``Network.pipeline0``) -- whatever their source,
+keeping the bound; with ``pipeline=False`` the LP is the textbook one.
 Times are in the model's periods; ``unit_value`` is the demand's, else the part's
 ``unit_cost``.
 """
@@ -74,9 +75,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from supplychain.errors import InfeasibleError, ModelError, Problem
-from supplychain.model.checks import expand_countries, source_shares, steady_state_requirement
+from supplychain.errors import InfeasibleError, ModelError
+from supplychain.model.checks import check_disruption
 from supplychain.model.schema import Disruption, Model
+from supplychain.network import Network, compile_network
+from supplychain.sim.events import disruption_severity
 
 __all__ = [
     "LPNetwork",
@@ -94,178 +97,88 @@ _TOL = 1e-7
 
 @dataclass(frozen=True, eq=False)
 class LPNetwork:
-    """A model compiled to the index maps and sparse blocks the LPs share.
+    """The compiled :class:`~supplychain.network.Network` and the sparse blocks the LPs
+    share: one ``u`` per part, one ``y`` per BOM line member (the line's child and each
+    alternate), rows per BOM line and per part.
 
     Build it once with :func:`compile_lp` and pass it to the LP functions in place of
     the model when many disruptions are solved on one network (the stress test does).
     """
 
-    model: Model
-    parts: tuple[str, ...]
-    end_items: tuple[str, ...]
-    end_index: np.ndarray  # part index of each end item
-    demand: np.ndarray  # planned units/period per part (0 for parts without demand)
-    unit_value: np.ndarray  # per end item
-    part_capacity: np.ndarray  # per part, inf when unlimited
-    own_stock: np.ndarray  # per part: part.stock
-    pipeline: np.ndarray  # per part: steady-state in-transit and in-work units
-    src_part: np.ndarray  # per source: its part's index
-    src_supplier: tuple[str, ...]  # per source
-    src_capacity: np.ndarray  # per source, inf when unlimited
-    src_stock: np.ndarray  # per source
-    n_y: int
+    net: Network
     line_block: sp.csr_matrix  # lines x (u, y): qty*u_parent - sum y
     ship_block: sp.csr_matrix  # parts x (u, y): sum y_child - u
-    requirement: np.ndarray  # per part: steady-state units per period (primary BOM lines)
-    line_parent: np.ndarray  # per BOM line: the parent's part index
-    line_qty: np.ndarray  # per BOM line
-    y_child: np.ndarray  # per y: the part that fills the line (child or alternate)
-    y_line: np.ndarray  # per y: its BOM line
-    y_primary: np.ndarray  # per y: True for the line's own child, False for an alternate
     parents: sp.csr_matrix  # parts x parts: [i, j] = 1 when i may fill a line of j
     children: sp.csr_matrix  # its transpose: [j, i] = 1 when i may fill a line of j
-    src_supplier_index: np.ndarray  # per source: index into ``suppliers``
-    suppliers: tuple[str, ...]
-    supplier_country: tuple[str, ...]
 
     @property
     def n(self) -> int:
-        return len(self.parts)
+        return self.net.n_parts
+
+    @property
+    def n_y(self) -> int:
+        return len(self.net.mem_line)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return self.net.part_ids
+
+    @property
+    def end_items(self) -> tuple[str, ...]:
+        return self.net.end_items
+
+    @property
+    def requirement(self) -> np.ndarray:
+        return self.net.requirement
 
 
-def compile_lp(model: Model) -> LPNetwork:
+def compile_lp(model: Model | Network) -> LPNetwork:
     """Compile ``model`` for the LPs: one variable block per part, BOM option and end item.
 
     >>> m = Model.model_validate({"home": "TR", "suppliers": {"s": {"country": "TR"}},
     ...     "parts": {"a": {"bom": {"b": 2}, "sources": [{"supplier": "s"}]},
     ...               "b": {"sources": [{"supplier": "s"}]}},
     ...     "demand": {"a": {"rate": 10}}})
-    >>> net = compile_lp(m)
-    >>> net.n, net.n_y, net.line_block.shape
+    >>> lp = compile_lp(m)
+    >>> lp.n, lp.n_y, lp.line_block.shape
     (2, 1, (1, 3))
     """
-    parts = tuple(model.parts)
-    index = {p: i for i, p in enumerate(parts)}
-    n = len(parts)
-
-    # one y per (line, option); a line row per BOM line
-    y_child: list[int] = []
-    y_line: list[int] = []
-    y_primary: list[bool] = []
-    line_parent: list[int] = []
-    line_qty: list[float] = []
-    for pid, part in model.parts.items():
-        for child, line in part.bom.items():
-            k = len(line_parent)
-            line_parent.append(index[pid])
-            line_qty.append(line.qty)
-            for opt in dict.fromkeys((child, *(a.part for a in line.alternates))):
-                y_child.append(index[opt])
-                y_line.append(k)
-                y_primary.append(opt == child)
-    m_y, n_lines = len(y_child), len(line_parent)
+    net = model if isinstance(model, Network) else compile_network(model)
+    n, m_y, n_lines = net.n_parts, len(net.mem_line), len(net.line_parent)
     y_idx = np.arange(m_y)
-
     line_block = sp.hstack([
-        sp.csr_matrix((line_qty, (np.arange(n_lines), line_parent)), shape=(n_lines, n)),
-        sp.csr_matrix((-np.ones(m_y), (y_line, y_idx)), shape=(n_lines, m_y)),
+        sp.csr_matrix((net.line_qty, (np.arange(n_lines), net.line_parent)), shape=(n_lines, n)),
+        sp.csr_matrix((-np.ones(m_y), (net.mem_line, y_idx)), shape=(n_lines, m_y)),
     ]).tocsr()
     ship_block = sp.hstack([
         -sp.identity(n, format="csr"),
-        sp.csr_matrix((np.ones(m_y), (y_child, y_idx)), shape=(n, m_y)),
+        sp.csr_matrix((np.ones(m_y), (net.mem_part, y_idx)), shape=(n, m_y)),
     ]).tocsr()
-
-    demand = np.zeros(n)
-    for item, d in model.demand.items():
-        demand[index[item]] = d.rate
-    end_items = tuple(model.demand)
-    end_index = np.array([index[e] for e in end_items], dtype=int)
-    unit_value = np.array([
-        d.unit_value if d.unit_value is not None else model.parts[e].unit_cost for e, d in model.demand.items()
-    ], dtype=float)
-
-    req = steady_state_requirement(model)
-    requirement = np.array([req[p] for p in parts], dtype=float)
-    line_parent_a = np.array(line_parent, dtype=np.int64)
-    y_child_a = np.array(y_child, dtype=np.int64)
-    y_line_a = np.array(y_line, dtype=np.int64)
-    parents = sp.csr_matrix((np.ones(m_y), (y_child_a, line_parent_a[y_line_a])), shape=(n, n))
+    parents = sp.csr_matrix((np.ones(m_y), (net.mem_part, net.line_parent[net.mem_line])), shape=(n, n))
     parents.sum_duplicates()
-    suppliers = tuple(model.suppliers)
-    supplier_pos = {sid: k for k, sid in enumerate(suppliers)}
-    src_part, src_supplier, src_cap, src_stock = [], [], [], []
-    pipeline = np.zeros(n)
-    for pid, part in model.parts.items():
-        i = index[pid]
-        for src, share in zip(part.sources, source_shares(part)):
-            src_part.append(i)
-            src_supplier.append(src.supplier)
-            src_cap.append(math.inf if src.capacity is None else src.capacity)
-            src_stock.append(src.stock)
-            pipeline[i] += share * req[pid] * src.lead_time
-        if part.bom:
-            pipeline[i] += req[pid] * part.build_time
-
-    return LPNetwork(
-        model=model,
-        parts=parts,
-        end_items=end_items,
-        end_index=end_index,
-        demand=demand,
-        unit_value=unit_value,
-        part_capacity=np.array([math.inf if p.capacity is None else p.capacity for p in model.parts.values()]),
-        own_stock=np.array([p.stock for p in model.parts.values()], dtype=float),
-        pipeline=pipeline,
-        src_part=np.array(src_part, dtype=int),
-        src_supplier=tuple(src_supplier),
-        src_capacity=np.array(src_cap, dtype=float),
-        src_stock=np.array(src_stock, dtype=float),
-        n_y=m_y,
-        line_block=line_block,
-        ship_block=ship_block,
-        requirement=requirement,
-        line_parent=line_parent_a,
-        line_qty=np.array(line_qty, dtype=float),
-        y_child=y_child_a,
-        y_line=y_line_a,
-        y_primary=np.array(y_primary, dtype=bool),
-        parents=parents,
-        children=parents.T.tocsr(),
-        src_supplier_index=np.array([supplier_pos[sid] for sid in src_supplier], dtype=np.int64),
-        suppliers=suppliers,
-        supplier_country=tuple(model.suppliers[sid].country for sid in suppliers),
-    )
+    return LPNetwork(net=net, line_block=line_block, ship_block=ship_block, parents=parents,
+                     children=parents.T.tocsr())
 
 
 def _network(model_or_net: Model | LPNetwork) -> LPNetwork:
     return model_or_net if isinstance(model_or_net, LPNetwork) else compile_lp(model_or_net)
 
 
-def _closed(model: Model, disruption: Disruption) -> tuple[set[str], set[str], float]:
-    """The suppliers and parts ``disruption`` closes, and the share it leaves them."""
-    problems = [
-        Problem(f"disruption names unknown supplier {s!r}; use an id from the model's suppliers", ("suppliers", i))
-        for i, s in enumerate(disruption.suppliers) if s not in model.suppliers
-    ] + [
-        Problem(f"disruption names unknown part {p!r}; use an id from the model's parts", ("parts", i))
-        for i, p in enumerate(disruption.parts) if p not in model.parts
-    ]
-    if problems:
-        raise ModelError(problems)
-    countries = expand_countries(model, disruption.countries)
-    closed_suppliers = set(disruption.suppliers) | {
-        sid for sid, s in model.suppliers.items() if s.country in countries
-    }
-    return closed_suppliers, set(disruption.parts), 1.0 - disruption.severity
+def _check(net: Network, disruption: Disruption | None) -> None:
+    if disruption is not None:
+        problems = check_disruption(net.vocabulary, disruption)
+        if problems:
+            raise ModelError(problems)
 
 
 def open_fractions(model: Model, disruption: Disruption | None) -> dict[tuple[str, str], float]:
     """The share of each source (``(part, supplier)``) left open by ``disruption``.
 
     1.0 = untouched, 0.0 = closed; ``1 - severity`` for a partial disruption. Sources
-    are closed by supplier, by the facility country of their supplier (groups
-    expanded), or by part. Raises :class:`~supplychain.errors.ModelError` for an id the
-    model does not know.
+    are closed as the simulation closes them
+    (:func:`supplychain.sim.events.disruption_severity`): by supplier, by the facility
+    country of their supplier (groups expanded), or by part. Raises
+    :class:`~supplychain.errors.ModelError` for an id the model does not know.
 
     >>> m = Model.model_validate({"home": "TR",
     ...     "suppliers": {"a": {"country": "CA"}, "b": {"country": "FR"}},
@@ -274,42 +187,33 @@ def open_fractions(model: Model, disruption: Disruption | None) -> dict[tuple[st
     >>> open_fractions(m, Disruption(countries=("CA",)))
     {('g', 'a'): 0.0, ('g', 'b'): 1.0}
     """
-    out = {(pid, s.supplier): 1.0 for pid, p in model.parts.items() for s in p.sources}
+    net = compile_network(model)
+    frac = _source_fractions(net, disruption)
+    return {(pid, src.supplier): float(frac[s]) for pid, p in model.parts.items()
+            for src, s in zip(p.sources, net.sources_of(pid))}
+
+
+def _source_fractions(net: Network, disruption: Disruption | None) -> np.ndarray:
+    """The open share of each source of ``net`` under ``disruption`` (1 = untouched)."""
     if disruption is None:
-        return out
-    closed_suppliers, closed_parts, left = _closed(model, disruption)
-    for pid, sid in out:
-        if pid in closed_parts or sid in closed_suppliers:
-            out[(pid, sid)] = left
-    return out
+        return np.ones(net.n_sources)
+    _check(net, disruption)
+    return 1.0 - disruption_severity(net, disruption)
 
 
-def _source_fractions(net: LPNetwork, disruption: Disruption | None) -> np.ndarray:
-    """:func:`open_fractions` per source of ``net``, as an array (same rule, no dict)."""
-    frac = np.ones(len(net.src_part))
-    if disruption is None:
-        return frac
-    closed_suppliers, closed_parts, left = _closed(net.model, disruption)
-    sup_closed = np.array([sid in closed_suppliers for sid in net.suppliers], dtype=bool)
-    part_closed = np.zeros(net.n, dtype=bool)
-    part_closed[[i for i, p in enumerate(net.parts) if p in closed_parts]] = True
-    hit = sup_closed[net.src_supplier_index] | part_closed[net.src_part]
-    frac[hit] = left
-    return frac
-
-
-def _supply(net: LPNetwork, disruption: Disruption | None, *, pipeline: bool) -> tuple[np.ndarray, np.ndarray]:
+def _supply(lp: LPNetwork, disruption: Disruption | None, *, pipeline: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per part: capacity per period (inf = unlimited) and stock available, disrupted."""
+    net = lp.net
     frac = _source_fractions(net, disruption)
     # inf * 0 is nan: a closed unlimited source adds nothing
     src_cap = np.where(frac > 0, net.src_capacity * np.where(frac > 0, frac, 1.0), 0.0)
-    cap_sum = np.zeros(net.n)
+    cap_sum = np.zeros(net.n_parts)
     np.add.at(cap_sum, net.src_part, src_cap)
-    any_open = np.zeros(net.n, dtype=bool)
+    any_open = np.zeros(net.n_parts, dtype=bool)
     any_open[net.src_part[frac > 0]] = True
-    capacity = np.where(any_open, np.minimum(net.part_capacity, cap_sum), 0.0)
-    stock = net.own_stock + (net.pipeline if pipeline else 0.0)
-    stock = stock + np.bincount(net.src_part, weights=frac * net.src_stock, minlength=net.n)
+    capacity = np.where(any_open, np.minimum(net.capacity, cap_sum), 0.0)
+    stock = net.stock0 + (net.pipeline0 if pipeline else 0.0)
+    stock = stock + np.bincount(net.src_part, weights=frac * net.src_stock0, minlength=net.n_parts)
     return capacity, stock
 
 
@@ -348,17 +252,17 @@ def _supply(net: LPNetwork, disruption: Disruption | None, *, pipeline: bool) ->
 _DUAL_TOL = 1e-12
 
 
-def _short(net: LPNetwork, capacity: np.ndarray) -> np.ndarray:
+def _short(lp: LPNetwork, capacity: np.ndarray) -> np.ndarray:
     """Parts whose capacity cannot carry their steady-state requirement."""
-    return capacity < net.requirement
+    return capacity < lp.net.requirement
 
 
-def _with_users(net: LPNetwork, mask: np.ndarray, *, down: bool = False) -> np.ndarray:
+def _with_users(lp: LPNetwork, mask: np.ndarray, *, down: bool = False) -> np.ndarray:
     """``mask`` plus every part that may use one of its parts, through every tier
     (``down=True``: every part that may fill a line of one of its parts instead)."""
     out = mask.copy()
     frontier = np.flatnonzero(mask)
-    links = net.children if down else net.parents
+    links = lp.children if down else lp.parents
     indptr, indices = links.indptr, links.indices
     while len(frontier):
         # the parents of the frontier: their rows' column indices, gathered at once
@@ -373,7 +277,7 @@ def _with_users(net: LPNetwork, mask: np.ndarray, *, down: bool = False) -> np.n
     return out
 
 
-def _reduced_lp(net: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.ndarray, *,
+def _reduced_lp(lp: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.ndarray, *,
                 horizon: float | None):
     """The LP over the parts in R (see above), in the form ``linprog`` takes.
 
@@ -383,19 +287,20 @@ def _reduced_lp(net: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.n
     boundary row (the last rows of ``A``), ``end_cols`` the end items (positions in
     ``net.end_items``) that have an l column, in column order.
     """
-    n = net.n
+    net = lp.net
+    n = net.n_parts
     r_parts = np.flatnonzero(R)
     nr = len(r_parts)
     col_u = np.full(n, -1, dtype=np.int64)
     col_u[r_parts] = np.arange(nr)
-    y_parent = net.line_parent[net.y_line]
+    y_parent = net.line_parent[net.mem_line]
     ysel = np.flatnonzero(R[y_parent])
     ny = len(ysel)
     lsel = np.flatnonzero(R[net.line_parent])
     nl = len(lsel)
     line_row = np.full(len(net.line_parent), -1, dtype=np.int64)
     line_row[lsel] = np.arange(nl)
-    ych = net.y_child[ysel]
+    ych = net.mem_part[ysel]
 
     # node rows: R's parts (ship rows), then the boundary parts outside R
     outside = ~R[ych]
@@ -405,16 +310,16 @@ def _reduced_lp(net: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.n
     node_row[r_parts] = nl + np.arange(nr)
     node_row[boundary] = nl + nr + np.arange(nb)
     # steady draws of R's parents on each boundary part (primary lines only)
-    prim = outside & net.y_primary[ysel]
-    g = np.bincount(ych[prim], weights=net.line_qty[net.y_line[ysel[prim]]] * net.requirement[y_parent[ysel[prim]]],
+    prim = outside & net.mem_is_primary[ysel]
+    g = np.bincount(ych[prim], weights=net.line_qty[net.mem_line[ysel[prim]]] * net.requirement[y_parent[ysel[prim]]],
                     minlength=n)[boundary]
 
     y_cols = nr + np.arange(ny)
-    rows = [np.arange(nl), line_row[net.y_line[ysel]], node_row[ych], nl + np.arange(nr)]
+    rows = [np.arange(nl), line_row[net.mem_line[ysel]], node_row[ych], nl + np.arange(nr)]
     cols = [col_u[net.line_parent[lsel]], y_cols, y_cols, np.arange(nr)]
     vals = [net.line_qty[lsel], -np.ones(ny), np.ones(ny), -np.ones(nr)]
     n_rows = nl + nr + nb
-    demand = net.demand[r_parts]
+    demand = net.demand_rate[r_parts]
     cap_r = capacity[r_parts]
     if horizon is None:
         t_col = nr + ny
@@ -437,9 +342,9 @@ def _reduced_lp(net: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.n
         n_rows += nf
     else:
         T = float(horizon)
-        end_cols = np.flatnonzero(R[net.end_index])
+        end_cols = np.flatnonzero(R[net.end_idx])
         ne = len(end_cols)
-        rows += [node_row[net.end_index[end_cols]]]
+        rows += [node_row[net.end_idx[end_cols]]]
         cols += [nr + ny + np.arange(ne)]
         vals += [-np.ones(ne)]
         n_cols = nr + ny + ne
@@ -448,7 +353,7 @@ def _reduced_lp(net: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.n
         bounds = np.zeros((n_cols, 2))
         bounds[:nr, 1] = cap_r * T if T > 0 else 0.0
         bounds[nr:nr + ny, 1] = np.inf
-        bounds[nr + ny:, 1] = net.demand[net.end_index[end_cols]] * T
+        bounds[nr + ny:, 1] = net.demand_rate[net.end_idx[end_cols]] * T
         c = np.concatenate([np.zeros(nr + ny), net.unit_value[end_cols]])
     A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_cols))
     if order is not None:
@@ -456,18 +361,18 @@ def _reduced_lp(net: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.n
     return c, A, b, bounds, boundary, end_cols
 
 
-def _solve_reduced(net: LPNetwork, capacity: np.ndarray, stock: np.ndarray, *, horizon: float | None,
+def _solve_reduced(lp: LPNetwork, capacity: np.ndarray, stock: np.ndarray, *, horizon: float | None,
                    reduce: bool):
     """Solve over a growing R until no boundary row binds; ``(res, R, end_cols)``.
 
     ``res`` is None when R is empty (nothing short: see above). ``reduce=False`` solves
     over every part at once, the textbook LP.
     """
-    R = _with_users(net, _short(net, capacity)) if reduce else np.ones(net.n, dtype=bool)
+    R = _with_users(lp, _short(lp, capacity)) if reduce else np.ones(lp.n, dtype=bool)
     while True:
         if not R.any():
             return None, R, np.zeros(0, dtype=np.int64)
-        c, A, b, bounds, boundary, end_cols = _reduced_lp(net, R, capacity, stock, horizon=horizon)
+        c, A, b, bounds, boundary, end_cols = _reduced_lp(lp, R, capacity, stock, horizon=horizon)
         # HiGHS' presolve can spend seconds on a time-to-survive LP (its t column meets
         # every capacity and boundary row) that dual simplex alone solves in a fraction
         # of that; the optimum is the same, and only t -- rounded by _clean -- is read
@@ -482,9 +387,9 @@ def _solve_reduced(net: LPNetwork, capacity: np.ndarray, stock: np.ndarray, *, h
             return res, R, end_cols
         # a binding part is asked for more than its steady output, so its own parts will
         # be too: they join with it rather than one solve per tier
-        grow = np.zeros(net.n, dtype=bool)
+        grow = np.zeros(lp.n, dtype=bool)
         grow[binding] = True
-        R = _with_users(net, R | _with_users(net, grow, down=True))
+        R = _with_users(lp, R | _with_users(lp, grow, down=True))
 
 
 def time_to_survive_lp(
@@ -575,7 +480,7 @@ def impact_lp(
         lost[end_cols] = res.x[len(res.x) - len(end_cols):]
     return LPImpact(
         recovery_time=T,
-        value=_clean(float(net.unit_value @ lost)),
+        value=_clean(float(net.net.unit_value @ lost)),
         lost={item: _clean(float(x)) for item, x in zip(net.end_items, lost)},
     )
 

@@ -29,7 +29,8 @@ from typing import Any, Literal
 
 from supplychain.errors import InfeasibleError
 from supplychain.model.countries import country_name
-from supplychain.model.schema import Disruption, Model, Scenario
+from supplychain.model.schema import DEFAULT_HORIZON, Disruption, Model, Scenario
+from supplychain.network.whatif import apply
 from supplychain.risk.lp import compile_lp, impact_lp, time_to_survive_lp
 
 __all__ = ["By", "StressRow", "StressResult", "stress_test", "disruption_for", "recovery_time_for"]
@@ -213,14 +214,20 @@ def disruption_for(by: By, target: str, *, start: int, duration: int) -> Disrupt
 def stress_test(
     model: Model,
     *,
+    scenario: Scenario | None = None,
     by: By = "country",
     recovery_time: int | None = None,
-    horizon: int = 104,
+    horizon: int | None = None,
     start: int = 0,
     simulate: bool = True,
     processes: int | None = None,
 ) -> StressResult:
     """Disrupt every country (or supplier, or part) in turn and rank what each costs.
+
+    ``scenario`` gives the model as the scenario changes it (its ``overrides``, see
+    :func:`supplychain.apply`) and the default horizon (else
+    :data:`~supplychain.model.schema.DEFAULT_HORIZON`); its own events are not part of
+    the stress test.
 
     All disruptions run batched (:func:`supplychain.sim.simulate_batch`); each also
     gets the LP time to survive and the LP impact over its recovery time, and the risk
@@ -235,6 +242,10 @@ def stress_test(
     """
     if by not in _BY:
         raise InfeasibleError(f"stress test by {by!r}: choose one of {', '.join(_BY)}")
+    if scenario is not None:
+        model = apply(model, scenario.overrides)
+        horizon = scenario.horizon if horizon is None else horizon
+    horizon = DEFAULT_HORIZON if horizon is None else horizon
     if horizon <= 0:
         raise InfeasibleError(f"horizon {horizon} must be at least 1 period")
     if not 0 <= start < horizon:
@@ -340,9 +351,9 @@ class _SimHelper:
     """
 
     def __init__(self, model: Model, scenarios: list, chunks: list[range], horizon: int) -> None:
-        from supplychain.sim.compile import compile_model
+        from supplychain.network import compile_network
 
-        compile_model(model)  # compiled once, before the fork, for both processes
+        compile_network(model)  # compiled once, before the fork, for both processes
         self.model, self.scenarios, self.chunks, self.horizon = model, scenarios, chunks, horizon
         ctx = multiprocessing.get_context("fork")
         self.next = ctx.Value("i", 0)

@@ -40,69 +40,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
-from supplychain.model.schema import Model, Scenario
-from supplychain.sim.compile import NEVER, CompiledModel, compile_model
+from supplychain.errors import ModelError, Problem
+from supplychain.model.checks import check_scenario
+from supplychain.model.schema import DEFAULT_HORIZON, Model, Scenario
+from supplychain.network import Level, Network, compile_network
+from supplychain.network.whatif import apply, overrides_key
 from supplychain.sim.events import ScenarioEvents, resolve_events
 from supplychain.sim.results import PLAN_TOLERANCE, EndItemResult, SimulationResult
 
-__all__ = ["run_batch", "DEFAULT_HORIZON"]
+__all__ = ["run_batch"]
 
-DEFAULT_HORIZON = 104
 _BIG = 1e18  # stands in for "unlimited" where differences are taken
 _TOL = 1e-9
 _CELLS = 1 << 20
 
 
-@dataclass(frozen=True, eq=False)
-class _Level:
-    """Precomputed slices and sparse blocks of one BOM level."""
-
-    a: int  # parts [a, b)
-    b: int
-    la: int  # lines [la, lb)
-    lb: int
-    ma: int  # members [ma, mb)
-    mb: int
-    sa: int  # sources [sa, sb)
-    sb: int
-    line_by_mem: sp.csr_array  # (lb - la, mb - ma)
-    touched: np.ndarray  # the parts the members of these lines are
-    part_by_mem: sp.csr_array  # (len(touched), mb - ma)
-    parent_starts: np.ndarray  # reduceat offsets of each parent's lines within [la, lb)
-    multi_steps: list  # per position j >= 1 in a line: (member offsets, their predecessors)
-
-
-def _levels(cm: CompiledModel) -> list[_Level]:
-    cached = getattr(cm, "_levels_cache", None)
-    if cached is not None:
-        return cached
-    out = []
-    for lv in range(cm.n_levels):
-        a, b = int(cm.level_ptr[lv]), int(cm.level_ptr[lv + 1])
-        la, lb = int(cm.level_line_ptr[lv]), int(cm.level_line_ptr[lv + 1])
-        ma = int(np.searchsorted(cm.mem_line, la))
-        mb = int(np.searchsorted(cm.mem_line, lb))
-        lines = cm.mem_line[ma:mb]
-        pos_in_line = np.arange(mb - ma) - (np.searchsorted(cm.mem_line, lines) - ma)
-        steps = [(np.flatnonzero(pos_in_line == j), np.flatnonzero(pos_in_line == j) - 1)
-                 for j in range(1, int(pos_in_line.max(initial=0)) + 1)]
-        touched, touched_inv = np.unique(cm.mem_part[ma:mb], return_inverse=True)
-        out.append(_Level(
-            a, b, la, lb, ma, mb,
-            int(cm.level_src_ptr[lv]), int(cm.level_src_ptr[lv + 1]),
-            cm.line_by_mem[la:lb][:, ma:mb].tocsr(),
-            touched,
-            sp.csr_array((np.ones(mb - ma), (touched_inv, np.arange(mb - ma))), shape=(len(touched), mb - ma)),
-            (np.searchsorted(cm.line_parent[la:lb], np.arange(a, b)) if lb > la else np.zeros(0, dtype=np.int64)),
-            steps,
-        ))
-    object.__setattr__(cm, "_levels_cache", out)
-    return out
-
-
-def _in_line_order(values: np.ndarray, need: np.ndarray, lv: _Level, cap: np.ndarray) -> np.ndarray:
+def _in_line_order(values: np.ndarray, need: np.ndarray, lv: Level, cap: np.ndarray) -> np.ndarray:
     """Fill each line's ``need`` from its members in order, each up to ``cap``.
 
     ``values`` gives the answer for a line's first member (min(need, cap)); later
@@ -127,14 +81,45 @@ def run_batch(
     horizon: int | None = None,
     record_stock: bool = False,
 ) -> list[SimulationResult]:
-    """Simulate K scenarios at once; see the module docstring for the rules."""
+    """Simulate K scenarios at once; see the module docstring for the rules.
+
+    Each scenario runs on the model as its ``overrides`` change it
+    (:func:`supplychain.apply`); scenarios with the same overrides share one batched
+    pass. Every scenario is checked against its model first (unknown countries, ids,
+    tags), all problems reported in one :class:`~supplychain.errors.ModelError`.
+    """
     if not scenarios:
         return []
-    cm = compile_model(model)
+    groups: dict[str, tuple[Model, list[int]]] = {}
+    for k, s in enumerate(scenarios):
+        key = overrides_key(s.overrides) if s is not None and s.overrides else ""
+        if key not in groups:
+            groups[key] = (apply(model, s.overrides) if key else model, [])
+        groups[key][1].append(k)
+    problems = []
+    for derived, members in groups.values():
+        vocab = compile_network(derived).vocabulary
+        for k in members:
+            if scenarios[k] is not None:
+                where = f"scenarios[{k}]" if len(scenarios) > 1 else None
+                problems += [Problem(p.message, p.path, where) for p in check_scenario(vocab, scenarios[k])]
+    if problems:
+        raise ModelError(problems)
+    results: list[SimulationResult | None] = [None] * len(scenarios)
+    for derived, members in groups.values():
+        for k, r in zip(members, _run(derived, [scenarios[k] for k in members], horizon, record_stock)):
+            results[k] = r
+    return results
+
+
+def _run(model: Model, scenarios: list[Scenario | None], horizon: int | None,
+         record_stock: bool) -> list[SimulationResult]:
+    """Simulate scenarios that all run on ``model`` (their overrides already in it)."""
+    cm = compile_network(model)
     horizons = [horizon or (s.horizon if s is not None else DEFAULT_HORIZON) for s in scenarios]
     T = max(horizons)
     K = len(scenarios)
-    resolved = [resolve_events(model, cm, s) for s in scenarios]
+    resolved = [resolve_events(cm, s) for s in scenarios]
     # columns run in blocks of about _CELLS state cells: past that, the (parts x K)
     # temporaries fall out of cache and one wide pass is slower than several narrow
     # ones. Each column gives the bits of its single run, so blocking changes nothing.
@@ -159,7 +144,7 @@ def run_batch(
         results.append(SimulationResult(
             scenario=s.name if s is not None else None,
             horizon=h,
-            period=model.period.value,
+            period=cm.period,
             event_start=ev.first_start,
             end_items=items,
             stock=({pid: stock[:h, i, k].copy() for i, pid in enumerate(cm.part_ids)} if record_stock else None),
@@ -167,9 +152,9 @@ def run_batch(
     return results
 
 
-def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_stock: bool):
+def _simulate(cm: Network, resolved: list[ScenarioEvents], T: int, record_stock: bool):
     P, S, K = cm.n_parts, cm.n_sources, len(resolved)
-    levels = _levels(cm)
+    levels = cm.levels
     E = len(cm.end_items)
     W = cm.max_delay + 1
     src_part = cm.src_part
@@ -189,7 +174,7 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
     demand_in_tier = [(cm.demand_tier == q)[:, None] for q in range(cm.n_tiers)]
     end_pos = np.full(P, -1, dtype=np.int64)
     end_pos[cm.end_idx] = np.arange(E)
-    by_part, rank_groups = _rank_structures(cm, levels)
+    by_part = cm.source_order
 
     # --- the steady state: pipelines full at the normal flow
     base_flow = (cm.src_share * cm.requirement[src_part])[:, None]  # (S, 1)
@@ -234,31 +219,16 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
     req = target = quota = usable_src = usable_mem = None
     line_qty = cm.line_qty[:, None]
 
-    # the sources of a level belong to the level's parts and are sorted by delay, so a
-    # level's shipments go to its parts through a small local matrix and into the
-    # pipeline as one slice per delay
-    def plan(sa: int, sb: int, a: int, b: int):
-        to_part = cm.part_by_src[a:b][:, sa:sb].tocsr()
-        delays = cm.src_delay[sa:sb]
-        bounds = np.flatnonzero(np.diff(delays)) + 1
-        starts = np.concatenate(([0], bounds)) if sb > sa else np.zeros(0, dtype=np.int64)
-        ends = np.concatenate((bounds, [sb - sa])) if sb > sa else np.zeros(0, dtype=np.int64)
-        runs = [(int(delays[i]), int(i), int(j)) for i, j in zip(starts, ends)]
-        zero = [(i, j) for d, i, j in runs if d == 0]
-        return (sa, slice(a, b), to_part, [r for r in runs if r[0] > 0],
-                zero[0] if zero else None)
-
-    local = [plan(lv.sa, lv.sb, lv.a, lv.b) for lv in levels]
-
-    def deliver(x: np.ndarray, where, t: int) -> None:
+    def deliver(x: np.ndarray, lv: Level, t: int) -> None:
         """Shipments ``x`` of a level's sources: into the pipeline, or straight into
         stock when their delay is zero."""
-        sa, parts, to_part, runs, zero = where
-        for d, i, j in runs:
-            pipe[(t + d) % W, sa + i:sa + j] += x[i:j]
-        total = to_part @ x
+        sa, parts = lv.sa, slice(lv.a, lv.b)
+        for run in lv.delay_runs:
+            pipe[(t + run.delay) % W, sa + run.start:sa + run.stop] += x[run.start:run.stop]
+        total = lv.src_to_part @ x
+        zero = lv.zero_run
         if zero is not None:
-            now = to_part[:, zero[0]:zero[1]] @ x[zero[0]:zero[1]]
+            now = lv.src_to_part[:, zero.start:zero.stop] @ x[zero.start:zero.stop]
             on_hand[parts] += now
             total -= now
         on_order[parts] += total
@@ -336,8 +306,8 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
         # sources of parts without a BOM ship everything now; assemblies ship their own
         # stock now and build below, limited by their children
         first = np.where(is_leaf_src[:, None], ship, from_stock)
-        for lv, where in zip(levels, local):
-            deliver(first[lv.sa:lv.sb], where, t)
+        for lv in levels:
+            deliver(first[lv.sa:lv.sb], lv, t)
         desired = part_by_src @ np.where(is_leaf_src[:, None], 0.0, prod)  # (P, K) builds wanted
         # could not place its requirement (a refill beyond it that finds no room is no
         # bottleneck: it names nothing a planner could act on)
@@ -406,17 +376,18 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
             frac = np.where(dsl > _TOL, build / np.where(dsl > _TOL, dsl, 1.0), 0.0)
             out = prod[srcs] * frac[src_part[srcs] - lv.a]
             held_back = build < dsl - _TOL
-            if held_back.any() and len(rank_groups[lvi]) > 1:
+            if held_back.any() and len(lv.rank_groups) > 1:
                 want = prod[srcs]
                 quick = np.zeros_like(want)
                 left = build.copy()
-                for idx, owner, to_r in rank_groups[lvi]:
-                    tot = to_r @ want[idx]
+                for g in lv.rank_groups:
+                    idx = g.positions
+                    tot = g.to_part @ want[idx]
                     f = np.where(tot > _TOL, np.minimum(1.0, left / np.where(tot > _TOL, tot, 1.0)), 0.0)
-                    quick[idx] = want[idx] * f[owner]
-                    left = np.maximum(left - to_r @ quick[idx], 0.0)
+                    quick[idx] = want[idx] * f[g.owner]
+                    left = np.maximum(left - g.to_part @ quick[idx], 0.0)
                 out = np.where(held_back[src_part[srcs] - lv.a], quick, out)
-            deliver(out, local[lvi], t)
+            deliver(out, lv, t)
             # why a part fell short of its requirement (building above it to refill
             # the pipeline is not a shortfall): a binding line's child, or its own supply
             mat_short = build < np.minimum(dsl, req[lv.a:lv.b]) - _TOL
@@ -444,52 +415,6 @@ def _simulate(cm: CompiledModel, resolved: list[ScenarioEvents], T: int, record_
     return produced, bneck, stock_hist
 
 
-def _delay_rank(cm: CompiledModel) -> np.ndarray:
-    """Each source's rank among its part's distinct delays: 0 for the quickest."""
-    S = cm.n_sources
-    if not S:
-        return np.zeros(0, dtype=np.int64)
-    o = np.lexsort((cm.src_delay, cm.src_part))
-    p, d = cm.src_part[o], cm.src_delay[o]
-    new_part = np.r_[True, p[1:] != p[:-1]]
-    step = np.r_[0, ((d[1:] != d[:-1]) & ~new_part[1:]).astype(np.int64)]
-    cum = np.cumsum(step)
-    rank_sorted = cum - np.maximum.accumulate(np.where(new_part, cum, 0))
-    rank = np.empty(S, dtype=np.int64)
-    rank[o] = rank_sorted
-    return rank
-
-
-def _rank_structures(cm: CompiledModel, levels: list[_Level]):
-    """The model's sources ordered quickest first, built once per compiled model:
-
-    * ``by_part``: each part's sources by delay rank, then index -- (order, start per
-      part, count per part, rank of each listed source), for expediting;
-    * ``rank_groups``: per level, per delay rank, (local positions of the sources,
-      their part within the level, a parts x sources matrix), for building.
-    """
-    cached = getattr(cm, "_rank_cache", None)
-    if cached is not None:
-        return cached
-    src_rank = _delay_rank(cm)
-    order = np.lexsort((np.arange(cm.n_sources), src_rank, cm.src_part)) if cm.n_sources else np.zeros(0, dtype=np.int64)
-    count = np.bincount(cm.src_part, minlength=cm.n_parts)
-    start = np.concatenate(([0], np.cumsum(count)[:-1])) if cm.n_parts else np.zeros(0, dtype=np.int64)
-    rank_groups = []
-    for lv in levels:
-        ranks = src_rank[lv.sa:lv.sb]
-        groups = []
-        for r in range(int(ranks.max(initial=-1)) + 1):
-            idx = np.flatnonzero(ranks == r)
-            owner = cm.src_part[lv.sa + idx] - lv.a
-            groups.append((idx, owner, sp.csr_array((np.ones(len(idx)), (owner, np.arange(len(idx)))),
-                                                    shape=(lv.b - lv.a, len(idx)))))
-        rank_groups.append(groups)
-    out = ((order, start, count, src_rank[order]), rank_groups)
-    object.__setattr__(cm, "_rank_cache", out)
-    return out
-
-
 def _expedite(unmet, ship, room, w_norm, by_part, placeable) -> None:
     """Place ``unmet`` (parts x K) where ``placeable`` on the part's sources with room
     left, the quickest (lowest delay) first; sources of equal delay share it by order
@@ -499,7 +424,7 @@ def _expedite(unmet, ship, room, w_norm, by_part, placeable) -> None:
     Works on the (part, column) pairs concerned only, as flat arrays: a batch costs what
     its columns need, and each column gets the bits of its single run.
     """
-    order, start, count, rank_sorted = by_part
+    order, start, count, rank_sorted = by_part.order, by_part.start, by_part.count, by_part.rank
     pp, cc = np.nonzero(placeable)
     n = count[pp]
     total = int(n.sum())
@@ -535,7 +460,7 @@ def _expedite(unmet, ship, room, w_norm, by_part, placeable) -> None:
     unmet[pp, cc] = left
 
 
-def _route(cm: CompiledModel, levels: list[_Level], quota, usable_src, usable_mem, K: int):
+def _route(cm: Network, levels: tuple[Level, ...], quota, usable_src, usable_mem, K: int):
     """Requirements per part when each line's need follows capability (see module doc)."""
     P = cm.n_parts
     fcap = np.where(usable_src, np.minimum(quota, cm.src_capacity[:, None]), 0.0)

@@ -26,14 +26,15 @@ Imposers that are also in ``against`` are dropped: a country never embargoes its
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
-from supplychain.model.checks import expand_countries
-from supplychain.model.schema import ContentRule, Disruption, Embargo, InTransit, Model, Reach, Scenario
-from supplychain.sim.compile import NEVER, CompiledModel
+from supplychain.model.schema import ContentRule, Disruption, Embargo, InTransit, Reach, Scenario
+from supplychain.network import NEVER, Network
+from supplychain.network.rules import maker_fraction, origin_share
 
-__all__ = ["Event", "ScenarioEvents", "resolve_events", "origin_share", "CONTENT_TOLERANCE"]
+__all__ = ["Event", "ScenarioEvents", "resolve_events", "embargo_severity", "disruption_severity", "CONTENT_TOLERANCE"]
 
 CONTENT_TOLERANCE = 1e-9
 
@@ -59,78 +60,36 @@ class ScenarioEvents:
     first_start: int | None  # the reference for time to survive / recover
 
 
-def _supplier_mask(cm: CompiledModel, countries: frozenset[str], *, owner: bool) -> np.ndarray:
-    codes = cm.supplier_owner if owner else cm.supplier_country
+def _supplier_mask(cm: Network, countries: frozenset[str], *, owner: bool) -> np.ndarray:
+    codes = cm.supplier_owner_given if owner else cm.supplier_country
     return np.array([c is not None and c in countries for c in codes], dtype=bool)
 
 
-def _item_match(model: Model, cm: CompiledModel, e: Embargo) -> np.ndarray:
+def _item_match(cm: Network, e: Embargo) -> np.ndarray:
     if e.items == "all":
         return np.ones(cm.n_parts, dtype=bool)
     tags, ctrl, ids = set(e.items.tags), set(e.items.control), set(e.items.parts)
     out = np.zeros(cm.n_parts, dtype=bool)
-    for i, pid in enumerate(cm.part_ids):
-        part = model.parts[pid]
-        if pid in ids or tags.intersection(part.tags) or any(
-            c in ctrl or c.split(":", 1)[0] in ctrl for c in part.control
+    for i, (pid, part_tags, part_control) in enumerate(zip(cm.part_ids, cm.part_tags, cm.part_control)):
+        if pid in ids or tags.intersection(part_tags) or any(
+            c in ctrl or c.split(":", 1)[0] in ctrl for c in part_control
         ):
             out[i] = True
     return out
 
 
-def _receiving_fraction(model: Model, cm: CompiledModel, against: frozenset[str]) -> np.ndarray:
+def _receiving_fraction(cm: Network, against: frozenset[str]) -> np.ndarray:
     """Per part: the share of the makers it ships to that are in ``against``."""
-    maker_in = _supplier_mask(cm, against, owner=False)[cm.src_supplier].astype(float)
-    share = np.where(cm.src_share > 0, cm.src_share, 0.0)
-    tot = np.bincount(cm.src_part, weights=share, minlength=cm.n_parts)
-    n = np.maximum(cm.n_src_of_part, 1)
-    frac_by_share = np.bincount(cm.src_part, weights=share * maker_in, minlength=cm.n_parts)
-    frac_equal = np.bincount(cm.src_part, weights=maker_in, minlength=cm.n_parts) / n
-    parent_makers_in = np.where(tot > 0, frac_by_share / np.where(tot > 0, tot, 1), frac_equal)
+    maker_in = _supplier_mask(cm, against, owner=False)[cm.src_supplier]
+    parent_makers_in = maker_fraction(cm, maker_in)
     # each line a part is a member of counts once; demand (home receives) counts once
     num = cm.part_by_mem @ parent_makers_in[cm.line_parent[cm.mem_line]] if len(cm.mem_line) else np.zeros(cm.n_parts)
     den = np.asarray(cm.part_by_mem.sum(axis=1)).ravel() if len(cm.mem_line) else np.zeros(cm.n_parts)
     is_end = cm.demand_rate > 0
-    home_in = 1.0 if model.home in against else 0.0
+    home_in = 1.0 if cm.home in against else 0.0
     num = num + np.where(is_end, home_in, 0.0)
     den = den + is_end
     return np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
-
-
-def origin_share(cm: CompiledModel, located: np.ndarray) -> np.ndarray:
-    """Per part: the share of its value that originates in the countries flagged by
-    ``located`` (a boolean per supplier), by the value roll-up of DESIGN.md §3.
-
-    A part without a BOM: the share-weighted fraction of its sources located there. An
-    assembly: (Σ over lines qty × child unit_cost × child's share + own value added ×
-    its makers' fraction located there) / its unit cost.
-    """
-    src_in = located[cm.src_supplier].astype(float)
-    share = cm.src_share
-    tot = np.bincount(cm.src_part, weights=share, minlength=cm.n_parts)
-    n = np.maximum(cm.n_src_of_part, 1)
-    maker_frac = np.where(
-        tot > 0,
-        np.bincount(cm.src_part, weights=share * src_in, minlength=cm.n_parts) / np.where(tot > 0, tot, 1),
-        np.bincount(cm.src_part, weights=src_in, minlength=cm.n_parts) / n,
-    )
-    out = np.where(cm.has_bom, 0.0, maker_frac)
-    prim_child = cm.primary_part_of_line
-    child_cost = cm.line_qty * cm.unit_cost[prim_child] if len(prim_child) else np.zeros(0)
-    for lv in range(1, cm.n_levels):
-        a, b = cm.level_ptr[lv], cm.level_ptr[lv + 1]
-        la, lb = cm.level_line_ptr[lv], cm.level_line_ptr[lv + 1]
-        if la == lb:
-            continue
-        par = cm.line_parent[la:lb]
-        origin_children = np.bincount(par - a, weights=child_cost[la:lb] * out[prim_child[la:lb]], minlength=b - a)
-        cost_children = np.bincount(par - a, weights=child_cost[la:lb], minlength=b - a)
-        own = cm.unit_cost[a:b]
-        value_added = np.maximum(own - cost_children, 0.0)
-        denom = np.maximum(own, cost_children)
-        val = origin_children + value_added * maker_frac[a:b]
-        out[a:b] = np.where(cm.has_bom[a:b], np.where(denom > 0, val / np.where(denom > 0, denom, 1), maker_frac[a:b]), out[a:b])
-    return out
 
 
 def _window(ev: Embargo | Disruption) -> tuple[int, int]:
@@ -138,9 +97,11 @@ def _window(ev: Embargo | Disruption) -> tuple[int, int]:
     return ev.start, (NEVER if stop is None else stop)
 
 
-def _embargo_severity(model: Model, cm: CompiledModel, e: Embargo, as_of) -> np.ndarray:
-    against = expand_countries(model, e.against if e.against is not None else (model.home,), as_of=as_of)
-    imposers = expand_countries(model, e.imposed_by, as_of=as_of) - against
+def embargo_severity(cm: Network, e: Embargo, *, as_of: date | None = None) -> np.ndarray:
+    """The fraction of each source's flow that embargo ``e`` stops while it runs (S,);
+    groups are expanded on ``as_of`` (default: the model's)."""
+    against = cm.countries(e.against if e.against is not None else (cm.home,), as_of=as_of)
+    imposers = cm.countries(e.imposed_by, as_of=as_of) - against
     hit = np.zeros(cm.n_sources, dtype=bool)
     if imposers:
         if Reach.located in e.reach:
@@ -157,17 +118,20 @@ def _embargo_severity(model: Model, cm: CompiledModel, e: Embargo, as_of) -> np.
                 # outside the rule whatever the threshold
                 caught = (share >= thr - CONTENT_TOLERANCE) & (share > CONTENT_TOLERANCE)
             hit |= caught[cm.src_part]
-    part_factor = _item_match(model, cm, e) * _receiving_fraction(model, cm, against)
+    part_factor = _item_match(cm, e) * _receiving_fraction(cm, against)
     return e.severity * hit * part_factor[cm.src_part]
 
 
-def _disruption_severity(model: Model, cm: CompiledModel, d: Disruption, as_of) -> np.ndarray:
+def disruption_severity(cm: Network, d: Disruption, *, as_of: date | None = None) -> np.ndarray:
+    """The fraction of each source's flow that disruption ``d`` stops while it runs (S,):
+    every source of a named supplier, of a supplier located in a named country (groups
+    expanded on ``as_of``), or of a named part, by its ``severity``."""
     hit = np.zeros(cm.n_sources, dtype=bool)
     if d.suppliers:
         sup = np.isin(np.array(cm.supplier_ids, dtype=object), list(d.suppliers))
         hit |= sup[cm.src_supplier]
     if d.countries:
-        hit |= _supplier_mask(cm, expand_countries(model, d.countries, as_of=as_of), owner=False)[cm.src_supplier]
+        hit |= _supplier_mask(cm, cm.countries(d.countries, as_of=as_of), owner=False)[cm.src_supplier]
     if d.parts:
         parts = np.zeros(cm.n_parts, dtype=bool)
         parts[[cm.index[p] for p in d.parts]] = True
@@ -175,7 +139,7 @@ def _disruption_severity(model: Model, cm: CompiledModel, d: Disruption, as_of) 
     return d.severity * hit
 
 
-def _subtree_first_stop(cm: CompiledModel, first_stop: np.ndarray) -> np.ndarray:
+def _subtree_first_stop(cm: Network, first_stop: np.ndarray) -> np.ndarray:
     """Per part: the earliest stop of a flow of the part or of anything in its BOM."""
     out = first_stop.copy()
     for lv in range(1, cm.n_levels):
@@ -188,19 +152,23 @@ def _subtree_first_stop(cm: CompiledModel, first_stop: np.ndarray) -> np.ndarray
     return out
 
 
-def resolve_events(model: Model, cm: CompiledModel, scenario: Scenario | None) -> ScenarioEvents:
-    """Resolve a scenario (None: nothing happens) into events and qualification dates."""
+def resolve_events(cm: Network, scenario: Scenario | None) -> ScenarioEvents:
+    """Resolve a scenario (None: nothing happens) into events and qualification dates.
+
+    The scenario must have been checked against the model
+    (:func:`supplychain.model.check_scenario`); the simulation does that.
+    """
     events: list[Event] = []
     if scenario is not None:
-        as_of = scenario.as_of or scenario.start_date or model.as_of
+        as_of = scenario.as_of or scenario.start_date or cm.as_of
         for i, e in enumerate(scenario.embargoes):
             start, stop = _window(e)
-            sev = _embargo_severity(model, cm, e, as_of)
+            sev = embargo_severity(cm, e, as_of=as_of)
             events.append(Event(e.name or f"embargo {i + 1}", start, stop, sev, e.in_transit == InTransit.blocked))
         for i, d in enumerate(scenario.disruptions):
             start, stop = _window(d)
             events.append(Event(d.name or f"disruption {i + 1}", start, stop,
-                                _disruption_severity(model, cm, d, as_of), False))
+                                disruption_severity(cm, d, as_of=as_of), False))
     # the trigger of a part: the first event that stops a flow of it (or of its BOM)
     first_src = np.full(cm.n_sources, NEVER, dtype=np.int64)
     for ev in events:
