@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 

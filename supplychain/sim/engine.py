@@ -56,22 +56,435 @@ _TOL = 1e-9
 _CELLS = 1 << 20
 
 
-def _in_line_order(values: np.ndarray, need: np.ndarray, lv: Level, cap: np.ndarray) -> np.ndarray:
-    """Fill each line's ``need`` from its members in order, each up to ``cap``.
+# --- what stays fixed through a run, and what changes period by period -----------------
 
-    ``values`` gives the answer for a line's first member (min(need, cap)); later
-    members take what the members before them in the same line could not cover. The
-    running sum never crosses lines, so an unlimited member (a huge ``cap``) in one
-    line cannot swamp another line's figures.
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    """A block of K scenario columns on one network: everything fixed for the run.
+
+    ``changes`` maps a period to the columns whose events or usable sources change
+    there (only those are re-routed); ``blocked_starts`` a period to the columns, and
+    their per-source stop fractions, whose goods in transit are lost then.
     """
-    if not lv.multi_steps:
-        return values
-    out = values.copy()
-    before = np.zeros_like(cap)
-    for idx, prev in lv.multi_steps:
-        before[idx] = before[prev] + cap[prev]
-        out[idx] = np.clip(need[idx] - before[idx], 0.0, cap[idx])
-    return out
+
+    net: Network
+    K: int
+    T: int
+    W: int  # pipeline slots: the longest delay + 1
+    events: tuple[ScenarioEvents, ...]
+    src_usable_from: np.ndarray  # (S, K) first period each source may take orders
+    mem_usable_from: np.ndarray  # (M, K) first period each line member may be used
+    changes: dict[int, list[int]]
+    blocked_starts: dict[int, list[tuple[int, np.ndarray]]]
+    # constants the phases share
+    is_leaf_src: np.ndarray  # (S,) the source's part has no BOM: it ships, it does not build
+    is_end: np.ndarray  # (P,) the part has demand
+    rate: np.ndarray  # (P, 1) planned rate
+    end_pos: np.ndarray  # (P,) position among the end items, -1 for other parts
+    line_qty_mem: np.ndarray  # (M, 1) quantity of each member's line
+    mem_parent: np.ndarray  # (M,) the parent of each member's line
+    alt_mem: np.ndarray  # members that are alternates
+    alt_primary_part: np.ndarray  # ... and the part of their line's own child
+    mem_in_tier: tuple[np.ndarray, ...]  # per priority tier: (M, 1) mask
+    demand_in_tier: tuple[np.ndarray, ...]  # per priority tier: (P, 1) mask
+
+    @property
+    def tiered(self) -> bool:
+        return self.net.n_tiers > 1
+
+
+def _plan(net: Network, events: list[ScenarioEvents], T: int) -> _Plan:
+    K = len(events)
+    S, M = net.n_sources, len(net.mem_line)
+    src_usable_from = np.stack([r.src_usable_from for r in events], axis=1) if S else np.zeros((0, K), dtype=np.int64)
+    mem_usable_from = np.stack([r.mem_usable_from for r in events], axis=1) if M else np.zeros((0, K), dtype=np.int64)
+    # the periods where each column's events or usable sources change: only those
+    # columns are recomputed there (in a batch of varied scenarios, most periods change
+    # something for some column, rarely for all)
+    changes: dict[int, list[int]] = {}
+    for k, r in enumerate(events):
+        points = {0}
+        for ev in r.events:
+            points.update(x for x in (ev.start, ev.stop) if x < T)
+        points.update(int(x) for x in np.unique(src_usable_from[:, k]) if x < T)
+        points.update(int(x) for x in np.unique(mem_usable_from[:, k]) if x < T)
+        for x in points:
+            changes.setdefault(x, []).append(k)
+    blocked: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for k, r in enumerate(events):
+        for ev in r.events:
+            if ev.blocked and ev.start < T and ev.stop > ev.start:
+                blocked.setdefault(ev.start, []).append((k, ev.severity))
+    end_pos = np.full(net.n_parts, -1, dtype=np.int64)
+    end_pos[net.end_idx] = np.arange(len(net.end_items))
+    alt_mem = np.flatnonzero(~net.mem_is_primary)
+    return _Plan(
+        net=net, K=K, T=T, W=net.max_delay + 1, events=tuple(events),
+        src_usable_from=src_usable_from, mem_usable_from=mem_usable_from,
+        changes=changes, blocked_starts=blocked,
+        is_leaf_src=~net.has_bom[net.src_part],
+        is_end=net.demand_rate > 0,
+        rate=net.demand_rate[:, None],
+        end_pos=end_pos,
+        line_qty_mem=net.line_qty[net.mem_line][:, None],
+        mem_parent=net.line_parent[net.mem_line],
+        alt_mem=alt_mem,
+        alt_primary_part=net.primary_part_of_line[net.mem_line[alt_mem]],
+        mem_in_tier=tuple((net.mem_tier == q)[:, None] for q in range(net.n_tiers)),
+        demand_in_tier=tuple((net.demand_tier == q)[:, None] for q in range(net.n_tiers)),
+    )
+
+
+@dataclass(eq=False)
+class _Routing:
+    """Per column, what the events and qualifications allow; recomputed at change points.
+
+    ``quota`` caps what each source may ship (``inf`` = unstopped); ``req`` is each
+    part's requirement and ``target`` its target position; ``w_norm`` the order split
+    among usable sources; ``room`` what each source can ship from capacity alone.
+    """
+
+    quota: np.ndarray  # (S, K)
+    usable_src: np.ndarray  # (S, K) bool
+    usable_mem: np.ndarray  # (M, K) bool
+    req: np.ndarray  # (P, K)
+    target: np.ndarray  # (P, K)
+    w_norm: np.ndarray  # (S, K)
+    room: np.ndarray  # (S, K)
+
+    def update(self, cols: list[int], other: "_Routing") -> None:
+        """Take ``other``'s figures (computed for ``cols`` only) into those columns."""
+        for name in ("quota", "usable_src", "usable_mem", "req", "target", "w_norm", "room"):
+            getattr(self, name)[:, cols] = getattr(other, name)
+
+
+@dataclass(eq=False)
+class _State:
+    """What a period changes: the pipeline, stocks, orders and the routing in force."""
+
+    pipe: np.ndarray  # (W, S, K) shipments by arrival slot
+    on_hand: np.ndarray  # (P, K) stock on our side
+    on_order: np.ndarray  # (P, K) shipped or in work, not yet arrived
+    src_stock: np.ndarray  # (S, K) stock held at the sources
+    has_src_stock: bool
+    cause: np.ndarray  # (P, K) why each part last fell short: a part index
+    routing: _Routing | None = None
+
+
+def _steady_state(plan: _Plan) -> _State:
+    """Period 0's state: pipelines full at the normal flow, stocks as the model gives them."""
+    net, K, W = plan.net, plan.K, plan.W
+    base_flow = (net.src_share * net.requirement[net.src_part])[:, None]  # (S, 1)
+    pipe = np.zeros((W, net.n_sources, K))
+    for d in np.unique(net.src_delay):
+        if d == 0:
+            continue
+        idx = np.flatnonzero(net.src_delay == d)
+        for j in range(d):  # arrivals at periods 0 .. d-1
+            pipe[j % W, idx, :] = base_flow[idx]
+    src_stock = np.repeat(net.src_stock0[:, None], K, axis=1)
+    return _State(
+        pipe=pipe,
+        on_hand=np.repeat(net.stock0[:, None], K, axis=1),
+        on_order=net.part_by_src @ pipe.sum(axis=0),
+        src_stock=src_stock,
+        has_src_stock=bool(src_stock.any()),
+        cause=np.repeat(np.arange(net.n_parts)[:, None], K, axis=1),
+    )
+
+
+def _deliver(plan: _Plan, st: _State, lv: Level, x: np.ndarray, t: int) -> None:
+    """Shipments ``x`` of a level's sources: into the pipeline, or straight into stock
+    when their delay is zero."""
+    sa, parts = lv.sa, slice(lv.a, lv.b)
+    for run in lv.delay_runs:
+        st.pipe[(t + run.delay) % plan.W, sa + run.start:sa + run.stop] += x[run.start:run.stop]
+    total = lv.src_to_part @ x
+    zero = lv.zero_run
+    if zero is not None:
+        now = lv.src_to_part[:, zero.start:zero.stop] @ x[zero.start:zero.stop]
+        st.on_hand[parts] += now
+        total -= now
+    st.on_order[parts] += total
+
+
+# --- the phases of a period -------------------------------------------------------------
+
+
+def _events(plan: _Plan, st: _State, t: int) -> None:
+    """Events start or end, sources and alternates qualify: re-route the columns that
+    change; a blocked start loses the goods in transit of its columns."""
+    net = plan.net
+    if t in plan.changes:
+        cols = sorted(plan.changes[t])
+        routing = _routing(plan, cols, t)
+        if len(cols) == plan.K:
+            st.routing = routing
+        else:
+            st.routing.update(cols, routing)
+    if t in plan.blocked_starts:
+        cols = []
+        for k, sev_k in plan.blocked_starts[t]:
+            st.pipe[:, :, k] *= (1.0 - sev_k)[None, :]
+            cols.append(k)
+        # recount only the columns that lost goods: a batch column gives the same bits
+        # as its single run
+        cols = sorted(set(cols))
+        st.on_order[:, cols] = net.part_by_src @ st.pipe[:, :, cols].sum(axis=0)
+
+
+def _routing(plan: _Plan, cols: list[int], t: int) -> _Routing:
+    """The routing of columns ``cols`` from period ``t`` on."""
+    net = plan.net
+    S = net.n_sources
+    src_part, part_by_src = net.src_part, net.part_by_src
+    sev = np.zeros((S, len(cols)))
+    for j, k in enumerate(cols):
+        for ev in plan.events[k].events:
+            if ev.start <= t < ev.stop:
+                np.maximum(sev[:, j], ev.severity, out=sev[:, j])
+    quota = np.where(sev > 0, (1.0 - sev) * net.src_ref_flow[:, None], np.inf)
+    usable_src = plan.src_usable_from[:, cols] <= t
+    usable_mem = plan.mem_usable_from[:, cols] <= t
+    req, target = _route(net, quota, usable_src, usable_mem, len(cols))
+    # order split: shares among usable sources, equal where no usable one has a share
+    w = net.src_share[:, None] * usable_src
+    wsum = part_by_src @ w
+    n_usable = part_by_src @ usable_src.astype(float)
+    w = np.where((wsum[src_part] <= 0) & usable_src, 1.0 / np.maximum(n_usable[src_part], 1.0), w)
+    wsum = part_by_src @ w
+    w_norm = np.where(wsum[src_part] > 0, w / np.where(wsum[src_part] > 0, wsum[src_part], 1.0), 0.0)
+    room = np.where(usable_src, np.minimum(quota, net.src_capacity[:, None]), 0.0)
+    return _Routing(quota, usable_src, usable_mem, req, target, w_norm, room)
+
+
+def _arrivals(plan: _Plan, st: _State, t: int) -> None:
+    """What was shipped ``delay`` periods ago lands in stock."""
+    slot = t % plan.W
+    arrived = st.pipe[slot]
+    if arrived.any():
+        landed = plan.net.part_by_src @ arrived
+        st.on_hand += landed
+        st.on_order -= landed
+    st.pipe[slot] = 0.0
+
+
+@dataclass(eq=False)
+class _Orders:
+    """This period's orders: what each source ships now and what each part wants built."""
+
+    order: np.ndarray  # (P, K) units ordered
+    prod: np.ndarray  # (S, K) what each source makes (beyond its own stock)
+    desired: np.ndarray  # (P, K) builds wanted of each assembly
+    supply_short: np.ndarray  # (P, K) bool: could not place its requirement
+
+
+def _ordering(plan: _Plan, st: _State, t: int) -> _Orders:
+    """Each part orders its requirement plus the gap to its target position; the
+    requirement splits by share, the gap and what a source cannot ship go to the
+    quickest usable sources first. Parts without a BOM ship at once."""
+    net, r = plan.net, st.routing
+    src_part, part_by_src = net.src_part, net.part_by_src
+    cap_src = net.src_capacity[:, None]
+    short_pos = r.target - (st.on_hand + st.on_order)
+    order = np.minimum(np.maximum(r.req + short_pos, 0.0), net.capacity[:, None])
+    # under a capacity limit the expedited gap goes first, the share split after
+    base = order - np.clip(short_pos, 0.0, order)
+    alloc = base[src_part] * r.w_norm
+    room = r.room if not st.has_src_stock else np.where(r.usable_src, np.minimum(r.quota, st.src_stock + cap_src), 0.0)
+    ship = np.minimum(alloc, room)
+    unmet = part_by_src @ (alloc - ship) + (order - base)
+    if (unmet > _TOL).any():
+        # only parts with a source that has room left can place more
+        spare = part_by_src @ ((room - ship) > _TOL).astype(float)
+        placeable = (unmet > _TOL) & (spare > 0)
+        if placeable.any():
+            _expedite(unmet, ship, room, r.w_norm, net.source_order, placeable)
+    if st.has_src_stock:
+        from_stock = np.minimum(ship, st.src_stock)
+        st.src_stock -= from_stock
+        st.has_src_stock = bool(st.src_stock.any())
+    else:
+        from_stock = np.zeros_like(ship)
+    prod = ship - from_stock
+    # sources of parts without a BOM ship everything now; assemblies ship their own
+    # stock now and build below, limited by their children
+    first = np.where(plan.is_leaf_src[:, None], ship, from_stock)
+    for lv in net.levels:
+        _deliver(plan, st, lv, first[lv.sa:lv.sb], t)
+    return _Orders(
+        order=order,
+        prod=prod,
+        desired=part_by_src @ np.where(plan.is_leaf_src[:, None], 0.0, prod),
+        # a refill beyond the requirement that finds no room is no bottleneck: it names
+        # nothing a planner could act on
+        supply_short=unmet > np.maximum(order - r.req, 0.0) + _TOL,
+    )
+
+
+@dataclass(eq=False)
+class _Claims:
+    """What each line member claims of its part, and the share of claims each part serves.
+
+    ``by_part`` sums the claims per part (one layer per priority tier when end items
+    have priorities), ``rho`` the served fraction once the part's stock is final.
+    """
+
+    mem: np.ndarray  # (M, K)
+    by_part: np.ndarray  # (P, K), or (tiers, P, K)
+    rho: np.ndarray  # like by_part
+
+
+def _claims(plan: _Plan, st: _State, orders: _Orders) -> _Claims:
+    """A line claims its need from its child, and what the child's stock cannot cover
+    from each usable alternate; an end item's demand claims its own stock."""
+    net, r = plan.net, st.routing
+    P, K, M = net.n_parts, plan.K, len(net.mem_line)
+    claim_mem = plan.line_qty_mem * orders.desired[plan.mem_parent]
+    if len(plan.alt_mem):
+        short = np.maximum(claim_mem[plan.alt_mem] - st.on_hand[plan.alt_primary_part], 0.0)
+        claim_mem[plan.alt_mem] = short * r.usable_mem[plan.alt_mem]
+    if plan.tiered:
+        by_part = np.stack([
+            (net.part_by_mem @ (claim_mem * plan.mem_in_tier[q]) if M else np.zeros((P, K)))
+            + plan.rate * plan.demand_in_tier[q] for q in range(net.n_tiers)
+        ])
+        return _Claims(claim_mem, by_part, np.ones((net.n_tiers, P, K)))
+    by_part = (net.part_by_mem @ claim_mem if M else np.zeros((P, K))) + plan.rate
+    return _Claims(claim_mem, by_part, np.ones((P, K)))
+
+
+def _settle(plan: _Plan, st: _State, claims: _Claims, a: int, b: int, produced_t: np.ndarray) -> None:
+    """Parts [a, b) have their final stock: ration it over their claims (the highest
+    priority tier first), and let the end items among them deliver."""
+    on_hand, rho = st.on_hand, claims.rho
+    if plan.tiered:  # the highest tier first, then what is left
+        left = on_hand[a:b].copy()
+        for q in range(plan.net.n_tiers):
+            c = claims.by_part[q, a:b]
+            give = np.minimum(c, np.maximum(left, 0.0))
+            rho[q, a:b] = np.where(c > _TOL, give / np.where(c > _TOL, c, 1.0), 1.0)
+            left -= give
+    else:
+        c = claims.by_part[a:b]
+        rho[a:b] = np.where(c > _TOL, np.minimum(1.0, on_hand[a:b] / np.where(c > _TOL, c, 1.0)), 1.0)
+    ends = np.flatnonzero(plan.is_end[a:b]) + a
+    if len(ends):
+        rate = plan.rate
+        r_end = rho[plan.net.demand_tier[ends], ends] if plan.tiered else rho[ends]
+        out = np.minimum(rate[ends], r_end * rate[ends])
+        out = np.minimum(out, on_hand[ends])
+        on_hand[ends] -= out
+        produced_t[plan.end_pos[ends]] = out
+
+
+def _build_level(plan: _Plan, st: _State, orders: _Orders, claims: _Claims, lv: Level, t: int) -> None:
+    """A level's assemblies build from their children's stock, as far as their lines allow."""
+    net, r = plan.net, st.routing
+    src_part = net.src_part
+    line_qty = net.line_qty[:, None]
+    m = slice(lv.ma, lv.mb)
+    r_mem = claims.rho[net.mem_tier[m], net.mem_part[m]] if plan.tiered else claims.rho[net.mem_part[m]]
+    ent = r_mem * claims.mem[m] * r.usable_mem[m]
+    line_av = lv.line_by_mem @ ent
+    ratio = line_av / line_qty[lv.la:lv.lb]
+    lim = np.minimum.reduceat(ratio, lv.parent_starts, axis=0)
+    dsl = orders.desired[lv.a:lv.b]
+    build = np.minimum(dsl, lim)
+    # consume children: each line takes its need from its members in order
+    need = line_qty[lv.la:lv.lb] * build[net.line_parent[lv.la:lv.lb] - lv.a]
+    need_m = need[net.mem_line[m] - lv.la]
+    take = _in_line_order(np.minimum(need_m, ent), need_m, lv, ent)
+    st.on_hand[lv.touched] -= lv.part_by_mem @ take
+    # build output: at plan each source builds what it wanted; short of children, the
+    # quickest sources build first (equal delays in proportion to what they wanted), so
+    # scarce material is not sent down a slow route
+    srcs = slice(lv.sa, lv.sb)
+    frac = np.where(dsl > _TOL, build / np.where(dsl > _TOL, dsl, 1.0), 0.0)
+    out = orders.prod[srcs] * frac[src_part[srcs] - lv.a]
+    held_back = build < dsl - _TOL
+    if held_back.any() and len(lv.rank_groups) > 1:
+        want = orders.prod[srcs]
+        quick = np.zeros_like(want)
+        left = build.copy()
+        for g in lv.rank_groups:
+            idx = g.positions
+            tot = g.to_part @ want[idx]
+            f = np.where(tot > _TOL, np.minimum(1.0, left / np.where(tot > _TOL, tot, 1.0)), 0.0)
+            quick[idx] = want[idx] * f[g.owner]
+            left = np.maximum(left - g.to_part @ quick[idx], 0.0)
+        out = np.where(held_back[src_part[srcs] - lv.a], quick, out)
+    _deliver(plan, st, lv, out, t)
+    # why a part fell short of its requirement (building above it to refill the pipeline
+    # is not a shortfall): a binding line's child, or its own supply
+    cause = st.cause
+    mat_short = build < np.minimum(dsl, r.req[lv.a:lv.b]) - _TOL
+    if mat_short.any():
+        binding = ratio <= lim[net.line_parent[lv.la:lv.lb] - lv.a] + _TOL
+        score = np.where(binding, -np.arange(lv.la, lv.lb)[:, None], -np.iinfo(np.int64).max)
+        first = -np.maximum.reduceat(score, lv.parent_starts, axis=0)
+        first = np.clip(first, lv.la, max(lv.lb - 1, lv.la))
+        cause[lv.a:lv.b] = np.where(mat_short, net.primary_part_of_line[first], cause[lv.a:lv.b])
+    sshort = orders.supply_short[lv.a:lv.b] & ~mat_short
+    if sshort.any():
+        cause[lv.a:lv.b] = np.where(sshort, np.arange(lv.a, lv.b)[:, None], cause[lv.a:lv.b])
+
+
+def _building(plan: _Plan, st: _State, orders: _Orders, t: int, produced_t: np.ndarray) -> None:
+    """Leaves up: settle each level's stock over its claims, build the next level."""
+    net = plan.net
+    claims = _claims(plan, st, orders)
+    levels = net.levels
+    _settle(plan, st, claims, levels[0].a, levels[0].b, produced_t)
+    for lv in levels[1:]:
+        if lv.has_lines:
+            _build_level(plan, st, orders, claims, lv, t)
+        _settle(plan, st, claims, lv.a, lv.b, produced_t)
+
+
+def _bottleneck(plan: _Plan, st: _State, produced_t: np.ndarray, bneck_t: np.ndarray) -> None:
+    """The part behind each end item's shortfall: follow the causes down the levels."""
+    net = plan.net
+    short = produced_t < plan.rate[net.end_idx] - PLAN_TOLERANCE
+    if short.any():
+        kk = np.arange(plan.K)
+        ptr = np.repeat(net.end_idx[:, None], plan.K, axis=1)
+        for _ in range(net.n_levels):
+            ptr = st.cause[ptr, kk[None, :]]
+        bneck_t[:] = np.where(short, ptr, -1)
+
+
+@dataclass(frozen=True, eq=False)
+class _Trace:
+    """A block's output: (T, E, K) produced units and bottleneck part indices (-1 =
+    none), and (T, P, K) stock on hand at each period's end when recorded."""
+
+    produced: np.ndarray
+    bottleneck: np.ndarray
+    stock: np.ndarray | None
+
+
+def _simulate(net: Network, events: list[ScenarioEvents], T: int, record_stock: bool) -> _Trace:
+    plan = _plan(net, events, T)
+    st = _steady_state(plan)
+    E = len(net.end_items)
+    produced = np.zeros((T, E, plan.K))
+    bneck = np.full((T, E, plan.K), -1, dtype=np.int64)
+    stock = np.zeros((T, net.n_parts, plan.K)) if record_stock else None
+    for t in range(T):
+        _events(plan, st, t)
+        _arrivals(plan, st, t)
+        orders = _ordering(plan, st, t)
+        _building(plan, st, orders, t, produced[t])
+        _bottleneck(plan, st, produced[t], bneck[t])
+        np.maximum(st.on_hand, 0.0, out=st.on_hand)  # fluid rounding: never a negative stock
+        if stock is not None:
+            stock[t] = st.on_hand
+    return _Trace(produced, bneck, stock)
+
+
+# --- the whole run ----------------------------------------------------------------------
 
 
 def run_batch(
@@ -125,9 +538,9 @@ def _run(model: Model, scenarios: list[Scenario | None], horizon: int | None,
     # ones. Each column gives the bits of its single run, so blocking changes nothing.
     step = max(1, min(K, _CELLS // max(cm.n_parts, 1)))
     blocks = [_simulate(cm, resolved[i:i + step], T, record_stock) for i in range(0, K, step)]
-    produced = np.concatenate([b[0] for b in blocks], axis=2)
-    bneck = np.concatenate([b[1] for b in blocks], axis=2)
-    stock = np.concatenate([b[2] for b in blocks], axis=2) if record_stock else None
+    produced = np.concatenate([b.produced for b in blocks], axis=2)
+    bneck = np.concatenate([b.bottleneck for b in blocks], axis=2)
+    stock = np.concatenate([b.stock for b in blocks], axis=2) if record_stock else None
     results = []
     for k, (s, ev, h) in enumerate(zip(scenarios, resolved, horizons)):
         items = {}
@@ -152,267 +565,25 @@ def _run(model: Model, scenarios: list[Scenario | None], horizon: int | None,
     return results
 
 
-def _simulate(cm: Network, resolved: list[ScenarioEvents], T: int, record_stock: bool):
-    P, S, K = cm.n_parts, cm.n_sources, len(resolved)
-    levels = cm.levels
-    E = len(cm.end_items)
-    W = cm.max_delay + 1
-    src_part = cm.src_part
-    is_leaf_src = ~cm.has_bom[src_part]
-    is_end = cm.demand_rate > 0
-    rate = cm.demand_rate[:, None]
-    cap_src = cm.src_capacity[:, None]
-    part_by_src = cm.part_by_src
-    kk = np.arange(K)
-    prim_part = cm.primary_part_of_line
-    line_qty_mem = cm.line_qty[cm.mem_line][:, None]
-    mem_parent = cm.line_parent[cm.mem_line]
-    alt_mem = np.flatnonzero(~cm.mem_is_primary)
-    alt_primary_part = prim_part[cm.mem_line[alt_mem]]
-    tiered = cm.n_tiers > 1
-    mem_in_tier = [(cm.mem_tier == q)[:, None] for q in range(cm.n_tiers)]
-    demand_in_tier = [(cm.demand_tier == q)[:, None] for q in range(cm.n_tiers)]
-    end_pos = np.full(P, -1, dtype=np.int64)
-    end_pos[cm.end_idx] = np.arange(E)
-    by_part = cm.source_order
+# --- helpers ----------------------------------------------------------------------------
 
-    # --- the steady state: pipelines full at the normal flow
-    base_flow = (cm.src_share * cm.requirement[src_part])[:, None]  # (S, 1)
-    pipe = np.zeros((W, S, K))
-    for d in np.unique(cm.src_delay):
-        if d == 0:
-            continue
-        idx = np.flatnonzero(cm.src_delay == d)
-        for j in range(d):  # arrivals at periods 0 .. d-1
-            pipe[j % W, idx, :] = base_flow[idx]
-    on_order = part_by_src @ pipe.sum(axis=0)
-    on_hand = np.repeat(cm.stock0[:, None], K, axis=1)
-    src_stock = np.repeat(cm.src_stock0[:, None], K, axis=1)
-    has_src_stock = bool(src_stock.any())
-    cause = np.repeat(np.arange(P)[:, None], K, axis=1)
 
-    produced = np.zeros((T, E, K))
-    bneck = np.full((T, E, K), -1, dtype=np.int64)
-    stock_hist = np.zeros((T, P, K)) if record_stock else None
+def _in_line_order(values: np.ndarray, need: np.ndarray, lv: Level, cap: np.ndarray) -> np.ndarray:
+    """Fill each line's ``need`` from its members in order, each up to ``cap``.
 
-    src_usable_from = np.stack([r.src_usable_from for r in resolved], axis=1) if S else np.zeros((0, K), dtype=np.int64)
-    mem_usable_from = np.stack([r.mem_usable_from for r in resolved], axis=1) if len(cm.mem_line) else np.zeros((0, K), dtype=np.int64)
-    # the periods where each column's events or usable sources change: only those
-    # columns are recomputed there (in a batch of varied scenarios, most periods change
-    # something for some column, rarely for all)
-    change: dict[int, list[int]] = {}
-    for k, r in enumerate(resolved):
-        points = {0}
-        for ev in r.events:
-            points.update(x for x in (ev.start, ev.stop) if x < T)
-        points.update(int(x) for x in np.unique(src_usable_from[:, k]) if x < T)
-        points.update(int(x) for x in np.unique(mem_usable_from[:, k]) if x < T)
-        for x in points:
-            change.setdefault(x, []).append(k)
-    starts_blocked = {}
-    for k, r in enumerate(resolved):
-        for ev in r.events:
-            if ev.blocked and ev.start < T and ev.stop > ev.start:
-                starts_blocked.setdefault(ev.start, []).append((k, ev.severity))
-
-    base_w = cm.src_share[:, None]
-    req = target = quota = usable_src = usable_mem = None
-    line_qty = cm.line_qty[:, None]
-
-    def deliver(x: np.ndarray, lv: Level, t: int) -> None:
-        """Shipments ``x`` of a level's sources: into the pipeline, or straight into
-        stock when their delay is zero."""
-        sa, parts = lv.sa, slice(lv.a, lv.b)
-        for run in lv.delay_runs:
-            pipe[(t + run.delay) % W, sa + run.start:sa + run.stop] += x[run.start:run.stop]
-        total = lv.src_to_part @ x
-        zero = lv.zero_run
-        if zero is not None:
-            now = lv.src_to_part[:, zero.start:zero.stop] @ x[zero.start:zero.stop]
-            on_hand[parts] += now
-            total -= now
-        on_order[parts] += total
-
-    for t in range(T):
-        # --- events and qualification: recompute only when something changes
-        if t in change:
-            cols = sorted(change[t])
-            sev = np.zeros((S, len(cols)))
-            for j, k in enumerate(cols):
-                for ev in resolved[k].events:
-                    if ev.start <= t < ev.stop:
-                        np.maximum(sev[:, j], ev.severity, out=sev[:, j])
-            q = np.where(sev > 0, (1.0 - sev) * cm.src_ref_flow[:, None], np.inf)
-            u_src = src_usable_from[:, cols] <= t
-            u_mem = mem_usable_from[:, cols] <= t
-            r_, tg = _route(cm, levels, q, u_src, u_mem, len(cols))
-            # order split: shares among usable sources, equal where no usable one has a share
-            w = base_w * u_src
-            wsum = part_by_src @ w
-            n_usable = part_by_src @ u_src.astype(float)
-            w = np.where((wsum[src_part] <= 0) & u_src, 1.0 / np.maximum(n_usable[src_part], 1.0), w)
-            wsum = part_by_src @ w
-            wn = np.where(wsum[src_part] > 0, w / np.where(wsum[src_part] > 0, wsum[src_part], 1.0), 0.0)
-            rs = np.where(u_src, np.minimum(q, cap_src), 0.0)
-            if len(cols) == K:
-                quota, usable_src, usable_mem, req, target, w_norm, room_static = q, u_src, u_mem, r_, tg, wn, rs
-            else:
-                for whole, part in ((quota, q), (usable_src, u_src), (usable_mem, u_mem), (req, r_),
-                                    (target, tg), (w_norm, wn), (room_static, rs)):
-                    whole[:, cols] = part
-        if t in starts_blocked:
-            cols = []
-            for k, sev_k in starts_blocked[t]:
-                pipe[:, :, k] *= (1.0 - sev_k)[None, :]
-                cols.append(k)
-            # recount only the columns that lost goods: a batch column gives the same
-            # bits as its single run
-            cols = sorted(set(cols))
-            on_order[:, cols] = part_by_src @ pipe[:, :, cols].sum(axis=0)
-
-        # --- 1. arrivals
-        slot = t % W
-        arrived = pipe[slot]
-        if arrived.any():
-            landed = part_by_src @ arrived
-            on_hand += landed
-            on_order -= landed
-        pipe[slot] = 0.0
-
-        # --- 2. ordering: the requirement splits by share; the gap to the target
-        # position, and whatever a source cannot ship, goes to the quickest usable
-        # sources first (a shortfall is expedited, not queued behind a slow pipeline)
-        short_pos = target - (on_hand + on_order)
-        order = np.minimum(np.maximum(req + short_pos, 0.0), cm.capacity[:, None])
-        # under a capacity limit the expedited gap goes first, the share split after
-        base = order - np.clip(short_pos, 0.0, order)
-        alloc = base[src_part] * w_norm
-        room = room_static if not has_src_stock else np.where(usable_src, np.minimum(quota, src_stock + cap_src), 0.0)
-        ship = np.minimum(alloc, room)
-        unmet = part_by_src @ (alloc - ship) + (order - base)
-        if (unmet > _TOL).any():
-            # only parts with a source that has room left can place more
-            spare = part_by_src @ ((room - ship) > _TOL).astype(float)
-            placeable = (unmet > _TOL) & (spare > 0)
-            if placeable.any():
-                _expedite(unmet, ship, room, w_norm, by_part, placeable)
-        if has_src_stock:
-            from_stock = np.minimum(ship, src_stock)
-            src_stock -= from_stock
-            has_src_stock = bool(src_stock.any())
-        else:
-            from_stock = np.zeros_like(ship)
-        prod = ship - from_stock
-        # sources of parts without a BOM ship everything now; assemblies ship their own
-        # stock now and build below, limited by their children
-        first = np.where(is_leaf_src[:, None], ship, from_stock)
-        for lv in levels:
-            deliver(first[lv.sa:lv.sb], lv, t)
-        desired = part_by_src @ np.where(is_leaf_src[:, None], 0.0, prod)  # (P, K) builds wanted
-        # could not place its requirement (a refill beyond it that finds no room is no
-        # bottleneck: it names nothing a planner could act on)
-        supply_short = unmet > np.maximum(order - req, 0.0) + _TOL
-
-        # --- 3. building, leaves up
-        # a line claims its need from its child, and what the child's stock cannot cover
-        # from each usable alternate
-        claim_mem = line_qty_mem * desired[mem_parent]
-        if len(alt_mem):
-            short = np.maximum(claim_mem[alt_mem] - on_hand[alt_primary_part], 0.0)
-            claim_mem[alt_mem] = short * usable_mem[alt_mem]
-        if tiered:
-            claims = np.stack([
-                (cm.part_by_mem @ (claim_mem * mem_in_tier[q]) if len(cm.mem_line) else np.zeros((P, K)))
-                + rate * demand_in_tier[q] for q in range(cm.n_tiers)
-            ])
-            rho = np.ones((cm.n_tiers, P, K))
-        else:
-            claims = (cm.part_by_mem @ claim_mem if len(cm.mem_line) else np.zeros((P, K))) + rate
-            rho = np.ones((P, K))
-
-        def settle(a: int, b: int) -> None:
-            """Rationing ratios of parts [a, b) once their stock is final; serve demand."""
-            if tiered:  # the highest tier first, then what is left
-                left = on_hand[a:b].copy()
-                for q in range(cm.n_tiers):
-                    c = claims[q, a:b]
-                    give = np.minimum(c, np.maximum(left, 0.0))
-                    rho[q, a:b] = np.where(c > _TOL, give / np.where(c > _TOL, c, 1.0), 1.0)
-                    left -= give
-            else:
-                c = claims[a:b]
-                rho[a:b] = np.where(c > _TOL, np.minimum(1.0, on_hand[a:b] / np.where(c > _TOL, c, 1.0)), 1.0)
-            ends = np.flatnonzero(is_end[a:b]) + a
-            if len(ends):
-                r_end = rho[cm.demand_tier[ends], ends] if tiered else rho[ends]
-                out = np.minimum(rate[ends], r_end * rate[ends])
-                out = np.minimum(out, on_hand[ends])
-                on_hand[ends] -= out
-                produced[t, end_pos[ends]] = out
-
-        settle(levels[0].a, levels[0].b)
-        for lvi in range(1, len(levels)):
-            lv = levels[lvi]
-            if lv.lb == lv.la:
-                settle(lv.a, lv.b)
-                continue
-            m = slice(lv.ma, lv.mb)
-            r_mem = rho[cm.mem_tier[m], cm.mem_part[m]] if tiered else rho[cm.mem_part[m]]
-            ent = r_mem * claim_mem[m] * usable_mem[m]
-            line_av = lv.line_by_mem @ ent
-            ratio = line_av / line_qty[lv.la:lv.lb]
-            lim = np.minimum.reduceat(ratio, lv.parent_starts, axis=0)
-            dsl = desired[lv.a:lv.b]
-            build = np.minimum(dsl, lim)
-            # consume children: each line takes its need from its members in order
-            need = line_qty[lv.la:lv.lb] * build[cm.line_parent[lv.la:lv.lb] - lv.a]
-            need_m = need[cm.mem_line[m] - lv.la]
-            take = _in_line_order(np.minimum(need_m, ent), need_m, lv, ent)
-            on_hand[lv.touched] -= lv.part_by_mem @ take
-            # build output: at plan each source builds what it wanted; short of children,
-            # the quickest sources build first (equal delays in proportion to what they
-            # wanted), so scarce material is not sent down a slow route
-            srcs = slice(lv.sa, lv.sb)
-            frac = np.where(dsl > _TOL, build / np.where(dsl > _TOL, dsl, 1.0), 0.0)
-            out = prod[srcs] * frac[src_part[srcs] - lv.a]
-            held_back = build < dsl - _TOL
-            if held_back.any() and len(lv.rank_groups) > 1:
-                want = prod[srcs]
-                quick = np.zeros_like(want)
-                left = build.copy()
-                for g in lv.rank_groups:
-                    idx = g.positions
-                    tot = g.to_part @ want[idx]
-                    f = np.where(tot > _TOL, np.minimum(1.0, left / np.where(tot > _TOL, tot, 1.0)), 0.0)
-                    quick[idx] = want[idx] * f[g.owner]
-                    left = np.maximum(left - g.to_part @ quick[idx], 0.0)
-                out = np.where(held_back[src_part[srcs] - lv.a], quick, out)
-            deliver(out, lv, t)
-            # why a part fell short of its requirement (building above it to refill
-            # the pipeline is not a shortfall): a binding line's child, or its own supply
-            mat_short = build < np.minimum(dsl, req[lv.a:lv.b]) - _TOL
-            if mat_short.any():
-                binding = ratio <= lim[cm.line_parent[lv.la:lv.lb] - lv.a] + _TOL
-                score = np.where(binding, -np.arange(lv.la, lv.lb)[:, None], -np.iinfo(np.int64).max)
-                first = -np.maximum.reduceat(score, lv.parent_starts, axis=0)
-                first = np.clip(first, lv.la, max(lv.lb - 1, lv.la))
-                cause[lv.a:lv.b] = np.where(mat_short, prim_part[first], cause[lv.a:lv.b])
-            sshort = supply_short[lv.a:lv.b] & ~mat_short
-            if sshort.any():
-                cause[lv.a:lv.b] = np.where(sshort, np.arange(lv.a, lv.b)[:, None], cause[lv.a:lv.b])
-            settle(lv.a, lv.b)
-
-        # --- the bottleneck behind each end item's shortfall
-        short = produced[t] < rate[cm.end_idx] - PLAN_TOLERANCE
-        if short.any():
-            ptr = np.repeat(cm.end_idx[:, None], K, axis=1)
-            for _ in range(cm.n_levels):
-                ptr = cause[ptr, kk[None, :]]
-            bneck[t] = np.where(short, ptr, -1)
-        np.maximum(on_hand, 0.0, out=on_hand)  # fluid rounding: never a negative stock
-        if stock_hist is not None:
-            stock_hist[t] = on_hand
-    return produced, bneck, stock_hist
+    ``values`` gives the answer for a line's first member (min(need, cap)); later
+    members take what the members before them in the same line could not cover. The
+    running sum never crosses lines, so an unlimited member (a huge ``cap``) in one
+    line cannot swamp another line's figures.
+    """
+    if not lv.multi_steps:
+        return values
+    out = values.copy()
+    before = np.zeros_like(cap)
+    for idx, prev in lv.multi_steps:
+        before[idx] = before[prev] + cap[prev]
+        out[idx] = np.clip(need[idx] - before[idx], 0.0, cap[idx])
+    return out
 
 
 def _expedite(unmet, ship, room, w_norm, by_part, placeable) -> None:
@@ -460,9 +631,10 @@ def _expedite(unmet, ship, room, w_norm, by_part, placeable) -> None:
     unmet[pp, cc] = left
 
 
-def _route(cm: Network, levels: tuple[Level, ...], quota, usable_src, usable_mem, K: int):
-    """Requirements per part when each line's need follows capability (see module doc)."""
-    P = cm.n_parts
+def _route(cm: Network, quota, usable_src, usable_mem, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """Requirements per part when each line's need follows capability (see module doc),
+    and each part's target position: ``(req, target)``, both (P, K)."""
+    levels = cm.levels
     fcap = np.where(usable_src, np.minimum(quota, cm.src_capacity[:, None]), 0.0)
     capab = np.minimum(cm.capacity[:, None], cm.part_by_src @ np.minimum(fcap, _BIG))
     line_qty = cm.line_qty[:, None]
