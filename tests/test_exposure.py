@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import strategies as S
+from supplychain import simulate
 from supplychain.errors import ModelError
 from supplychain.graph.exposure import exposure_by_country
-from supplychain.model.schema import Model
+from supplychain.model.schema import Model, Scenario
+from supplychain.network import compile_network, origin_share
 from supplychain.network.whatif import apply
 
 
@@ -175,3 +181,57 @@ def test_cli_exposure_unknown_country(tmp_path):
     assert result.exit_code == 1
     assert "'XX' is neither a country code nor a group" in result.stderr
     assert result.stdout == ""
+
+
+# --- one roll-up: exposure reads the origin share the content reach uses ----------------
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(S.model_data(), st.sampled_from(S.COUNTRIES), st.booleans())
+def test_exposure_shares_are_the_content_reachs_on_every_network(data, country, costless):
+    if costless:  # no value anywhere: the quantity rule of cost-free assemblies decides
+        data = {**data, "parts": {pid: {**p, "unit_cost": 0.0} for pid, p in data["parts"].items()}}
+    model = S.build_model(data)
+    net = compile_network(model)
+    located = np.array([c == country for c in net.supplier_country])
+    content = net.by_part(origin_share(net, located))
+    entry = exposure_by_country(model, country=country).get(country, "located")
+    listed = {p.part: p.share for p in entry.parts} if entry is not None else {}
+    for pid, share in content.items():
+        # a part exposure leaves out depends on nothing there: no content either
+        assert listed.get(pid, 0.0) == pytest.approx(min(max(share, 0.0), 1.0), abs=1e-12), pid
+
+
+def test_a_costless_assembly_is_caught_by_content_as_exposure_reads_it():
+    # kit (made at home, no costs anywhere) = 1 Canadian camera + 3 German bolts: by
+    # quantity the kit is 1/4 Canadian. A Canadian content rule over 20 % stops the
+    # kit's flow to the home line; one over 30 % does not.
+    model = Model.model_validate({
+        "home": "TR",
+        "suppliers": {"plant": {"country": "TR"}, "x": {"country": "CA"}, "y": {"country": "DE"},
+                      "kitter": {"country": "FR"}},
+        "parts": {"drone": {"bom": {"kit": 1}, "sources": [{"supplier": "plant"}]},
+                  "kit": {"bom": {"cam": 1, "bolt": 3}, "sources": [{"supplier": "kitter"}]},
+                  "cam": {"sources": [{"supplier": "x"}]}, "bolt": {"sources": [{"supplier": "y"}]}},
+        "demand": {"drone": {"rate": 1}},
+    })
+    assert exposure_by_country(model, country="CA").get("CA").end_items == {"drone": pytest.approx(0.25)}
+    for threshold, lost in ((0.2, 10.0), (0.3, 0.0)):
+        s = Scenario(horizon=10, embargoes=[{"imposed_by": ["CA"], "reach": ["content"],
+                                             "content_threshold": threshold, "items": {"parts": ["kit"]}}])
+        # caught: the French kit maker ships nothing from t=0 on, no stock anywhere
+        assert simulate(model, s).units_lost == pytest.approx(lost)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_exposure_shares_are_the_content_reachs_on_generated_networks(seed):
+    from supplychain.synthetic import generate_network
+
+    model = Model.model_validate(generate_network(400, seed=seed, n_countries=6))
+    net = compile_network(model)
+    for country in sorted(set(net.supplier_country) - {model.home}):
+        content = origin_share(net, np.array([c == country for c in net.supplier_country]))
+        entry = exposure_by_country(model, country=country).get(country, "located")
+        listed = {p.part: p.share for p in entry.parts}
+        got = np.array([listed.get(pid, 0.0) for pid in net.part_ids])
+        np.testing.assert_allclose(got, np.clip(content, 0.0, 1.0), rtol=0, atol=1e-12, err_msg=country)

@@ -385,6 +385,73 @@ def test_scarce_shared_child_is_rationed_by_claims():
     assert r.end_items["a"].main_bottleneck == "chip" == r.end_items["b"].main_bottleneck
 
 
+# A needs C; B needs C and D (build time 4). C comes from Germany, D from China; every
+# source has a lead time of 1, both end items are planned at 10 a period. China stops D
+# from t=2.
+SIBLINGS = {
+    "home": "TR",
+    "suppliers": {"plant": {"country": "TR"}, "de": {"country": "DE"}, "cn": {"country": "CN"}},
+    "parts": {
+        "A": {"stock": 10, "bom": {"C": 1}, "sources": [{"supplier": "plant", "lead_time": 1}]},
+        "B": {"stock": 60, "build_time": 4, "bom": {"C": 1, "D": 1}, "sources": [{"supplier": "plant", "lead_time": 1}]},
+        "C": {"stock": 20, "sources": [{"supplier": "de", "lead_time": 1}]},
+        "D": {"stock": 20, "sources": [{"supplier": "cn", "lead_time": 1}]},
+    },
+    "demand": {"A": {"rate": 10}, "B": {"rate": 10}},
+}
+
+
+def test_a_sibling_that_cannot_build_takes_nothing_from_one_that_can():
+    r = run(build(SIBLINGS), {"name": "China stops D", "imposed_by": ["CN"], "start": 2}, horizon=30)
+    a, b = r.end_items["A"], r.end_items["B"]
+    # D: 20 in stock, 10 a period in transit. Arrivals land at t=0, 1 and 2 (shipped
+    # t=1, delivered); B uses 10 a period: D ends t=2 at 20, t=3 at 10, t=4 at 0. So B
+    # builds 10 a period at t=0..4 and nothing after: those land at t=5..9 (lead 1 +
+    # build 4), the starting pipeline at t=0..4, and its 60 in stock cover t=10..15.
+    # B delivers 10 through t=15 and 0 from t=16: time to survive 16 - 2 = 14, lost
+    # 10 x (30 - 16) = 140; D binds.
+    assert_series(b.produced, series((10, 16), (0, 14)))
+    assert (b.time_to_survive, b.units_lost, b.main_bottleneck) == (14, pytest.approx(140), "D")
+    # From t=5 B cannot build, so it claims none of C (its claim is capped by what its
+    # D line lets it build: 0). A has nothing embargoed: it claims its 10 of C a period
+    # and C holds 20 or more throughout (it receives what it orders, and orders less
+    # once B stops drawing): A makes 10 every period.
+    assert_series(a.produced, series((10, 30)))
+    assert a.units_lost == 0 and a.time_to_survive is None and a.main_bottleneck is None
+    assert r.stock["C"].min() >= 20 - 1e-9
+
+
+@pytest.mark.parametrize("cut, survive, lost, binds", [
+    # D's supplier stops: P (60 in stock) is built at t=0..4 from D's last 20 + 30 in
+    # transit, landing t=5..9 after its lead 1 + build 4; its pipeline lands t=0..4 and
+    # its stock covers t=10..15; E (lead 1) builds from P through t=15 and delivers
+    # through t=16, 0 from t=17: survive 17 - 2 = 15, lost 7 x 10 = 70; D held it back
+    ("input", 15, 70, "D"),
+    # P's own maker stops: P's builds of t=0 and t=1 land t=5 and 6, after the pipeline
+    # (t=0..4); its 60 cover t=7..12; E delivers through t=13, 0 from t=14: survive 12,
+    # lost 10 x 10 = 100; P, the assembly that was not built, held it back
+    ("maker", 12, 100, "P"),
+])
+def test_the_bottleneck_is_the_part_that_held_output_back(cut, survive, lost, binds):
+    # E needs P and C; P needs C and D; C is shared and stays in stock (20 or more):
+    # it is never the part named
+    data = copy.deepcopy(SIBLINGS)
+    data["suppliers"]["pm"] = {"country": "CN" if cut == "maker" else "TR"}
+    data["suppliers"]["cn"]["country"] = "CN" if cut == "input" else "TR"
+    data["parts"] = {
+        "E": {"bom": {"P": 1, "C": 1}, "sources": [{"supplier": "plant", "lead_time": 1}]},
+        "P": {"stock": 60, "build_time": 4, "bom": {"C": 1, "D": 1}, "sources": [{"supplier": "pm", "lead_time": 1}]},
+        "C": {"stock": 20, "sources": [{"supplier": "de", "lead_time": 1}]},
+        "D": {"stock": 20, "sources": [{"supplier": "cn", "lead_time": 1}]},
+    }
+    data["demand"] = {"E": {"rate": 10}}
+    r = run(build(data), {"name": "China stops", "imposed_by": ["CN"], "start": 2}, horizon=24)
+    e = r.end_items["E"]
+    assert_series(e.produced, series((10, survive + 2), (0, 24 - survive - 2)))
+    assert (e.time_to_survive, e.units_lost) == (survive, pytest.approx(lost))
+    assert set(e.bottleneck) == {None, binds}
+
+
 def test_alternates_on_two_lines_keep_the_baseline_flat():
     model = build({
         "home": "TR",
@@ -428,6 +495,18 @@ def owned_line() -> sc.Model:
 def test_owned_reach_stops_a_foreign_plant_of_a_canadian_owner(reach, lost):
     w = run(owned_line(), ca(reach=reach)).end_items["widget"]
     assert w.units_lost == pytest.approx(lost)
+
+
+def test_a_supplier_without_an_owner_is_owned_where_it_is_located():
+    # X Corp is in Canada and names no owner: it is Canadian-owned, so reach "owned"
+    # alone stops it as "located" does -- DESIGN's case, 95 lost over 20 periods -- and
+    # giving the redundant owner: CA changes nothing
+    plain = run(line(), ca(reach=["owned"])).end_items["widget"]
+    data = copy.deepcopy(HOME_LINE)
+    data["suppliers"]["xcorp"]["owner"] = "CA"
+    explicit = run(build(data), ca(reach=["owned"])).end_items["widget"]
+    assert (plain.time_to_survive, plain.units_lost) == (5, pytest.approx(95))
+    assert (explicit.time_to_survive, explicit.units_lost) == (5, pytest.approx(95))
 
 
 def test_default_reach_is_located_and_owned():

@@ -121,7 +121,8 @@ class Supplier(_Frozen):
 
     name: str | None = None
     country: Country = Field(description="country of the facility (ISO 3166-1 alpha-2)")
-    owner: Country | None = Field(None, description="country of the parent company, if different")
+    owner: Country | None = Field(
+        None, description="country of the parent company; without one, the supplier is owned in its facility country")
     recovery_time: Periods | None = Field(
         None, description="periods to restore this supplier's output after a disruption (stress test)"
     )

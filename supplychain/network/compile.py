@@ -80,7 +80,6 @@ class Network:
     supplier_names: tuple[str | None, ...]
     supplier_country: tuple[str, ...]
     supplier_owner: tuple[str, ...]  # the owner's country; the facility's when no owner is given
-    supplier_owner_given: tuple[str | None, ...]  # the owner as the file gives it
     supplier_recovery_time: tuple[int | None, ...]
     # sources (S), grouped by part, by level and delay
     src_part: np.ndarray
@@ -402,7 +401,6 @@ def _compile_arrays(model: Model) -> Network:
         supplier_names=tuple(s.name for s in suppliers),
         supplier_country=tuple(s.country for s in suppliers),
         supplier_owner=tuple(s.owner if s.owner is not None else s.country for s in suppliers),
-        supplier_owner_given=tuple(s.owner for s in suppliers),
         supplier_recovery_time=tuple(s.recovery_time for s in suppliers),
         src_part=src_part,
         src_supplier=src_supplier,

@@ -88,6 +88,9 @@ class _Plan:
     alt_primary_part: np.ndarray  # ... and the part of their line's own child
     mem_in_tier: tuple[np.ndarray, ...]  # per priority tier: (M, 1) mask
     demand_in_tier: tuple[np.ndarray, ...]  # per priority tier: (P, 1) mask
+    assemblies: np.ndarray  # the parts with a BOM ...
+    assembly_line_starts: np.ndarray  # ... and where their lines start (reduceat offsets)
+    instant_src: np.ndarray  # (S, 1) bool: an assembly's source with no delay (output usable at once)
 
     @property
     def tiered(self) -> bool:
@@ -133,6 +136,9 @@ def _plan(net: Network, events: list[ScenarioEvents], T: int) -> _Plan:
         alt_primary_part=net.primary_part_of_line[net.mem_line[alt_mem]],
         mem_in_tier=tuple((net.mem_tier == q)[:, None] for q in range(net.n_tiers)),
         demand_in_tier=tuple((net.demand_tier == q)[:, None] for q in range(net.n_tiers)),
+        assemblies=np.flatnonzero(net.has_bom),
+        assembly_line_starts=np.searchsorted(net.line_parent, np.flatnonzero(net.has_bom)),
+        instant_src=((net.src_delay == 0) & net.has_bom[net.src_part])[:, None],
     )
 
 
@@ -169,6 +175,7 @@ class _State:
     src_stock: np.ndarray  # (S, K) stock held at the sources
     has_src_stock: bool
     cause: np.ndarray  # (P, K) why each part last fell short: a part index
+    backorder: np.ndarray  # (P, K) refill claims on each part it could not serve last period
     routing: _Routing | None = None
 
 
@@ -191,6 +198,7 @@ def _steady_state(plan: _Plan) -> _State:
         src_stock=src_stock,
         has_src_stock=bool(src_stock.any()),
         cause=np.repeat(np.arange(net.n_parts)[:, None], K, axis=1),
+        backorder=np.zeros((net.n_parts, K)),
     )
 
 
@@ -277,6 +285,7 @@ class _Orders:
     order: np.ndarray  # (P, K) units ordered
     prod: np.ndarray  # (S, K) what each source makes (beyond its own stock)
     desired: np.ndarray  # (P, K) builds wanted of each assembly
+    instant: np.ndarray  # (P, K) at most what lands this period from builds with no delay
     supply_short: np.ndarray  # (P, K) bool: could not place its requirement
 
 
@@ -287,7 +296,9 @@ def _ordering(plan: _Plan, st: _State, t: int) -> _Orders:
     net, r = plan.net, st.routing
     src_part, part_by_src = net.src_part, net.part_by_src
     cap_src = net.src_capacity[:, None]
-    short_pos = r.target - (st.on_hand + st.on_order)
+    # refills its parents asked for and did not get count against the position: the
+    # part orders for them rather than lend out stock its own plan counts on
+    short_pos = r.target - (st.on_hand + st.on_order) + st.backorder
     order = np.minimum(np.maximum(r.req + short_pos, 0.0), net.capacity[:, None])
     # under a capacity limit the expedited gap goes first, the share split after
     base = order - np.clip(short_pos, 0.0, order)
@@ -317,6 +328,7 @@ def _ordering(plan: _Plan, st: _State, t: int) -> _Orders:
         order=order,
         prod=prod,
         desired=part_by_src @ np.where(plan.is_leaf_src[:, None], 0.0, prod),
+        instant=part_by_src @ np.where(plan.instant_src, prod, 0.0),
         # a refill beyond the requirement that finds no room is no bottleneck: it names
         # nothing a planner could act on
         supply_short=unmet > np.maximum(order - r.req, 0.0) + _TOL,
@@ -327,56 +339,128 @@ def _ordering(plan: _Plan, st: _State, t: int) -> _Orders:
 class _Claims:
     """What each line member claims of its part, and the share of claims each part serves.
 
-    ``by_part`` sums the claims per part (one layer per priority tier when end items
-    have priorities), ``rho`` the served fraction once the part's stock is final.
+    A claim has two layers per priority tier, served in order: first what the parent
+    needs at its requirement (and an end item's own plan), then the rest -- a refill
+    above the requirement, and what an alternate stands in for. The rest is served only
+    from stock the requirement of the coming periods does not count on (see
+    :func:`_spare`), so a sibling's refill never starves a line that can build; a refill
+    left unserved becomes a backorder the part orders for. ``by_part``
+    sums the claims per layer and part, ``rho`` the fraction of each layer a part
+    serves once its stock is final. Layer ``2q`` is tier ``q``'s requirement, ``2q +
+    1`` its rest; ``refill`` is the part of each tier's rest that primaries claim.
     """
 
-    mem: np.ndarray  # (M, K)
-    by_part: np.ndarray  # (P, K), or (tiers, P, K)
-    rho: np.ndarray  # like by_part
+    base: np.ndarray  # (M, K) the claim at the parent's requirement
+    rest: np.ndarray  # (M, K) the claim beyond it
+    refill: np.ndarray  # (tiers, P, K) the primaries' claims beyond the requirement, per part
+    by_part: np.ndarray  # (layers, P, K)
+    rho: np.ndarray  # (layers, P, K)
+    line_reach: np.ndarray  # (L, K) parents' units a line's members could make, had it their whole stock
+
+
+def _buildable(plan: _Plan, st: _State, orders: _Orders) -> tuple[np.ndarray, np.ndarray]:
+    """Per part: the builds it wants, capped by what each of its lines could get this
+    period if it had its members' whole stock (and their output with no delay); and
+    per line, those parent units. A parent that cannot build -- another of its inputs
+    is cut -- claims nothing of the children it shares with a sibling that can.
+    """
+    net, r = plan.net, st.routing
+    ub = orders.desired.copy()
+    reach = (st.on_hand + orders.instant)[net.mem_part] * r.usable_mem
+    per_unit = (net.line_by_mem @ reach) / net.line_qty[:, None]
+    lim = np.minimum.reduceat(per_unit, plan.assembly_line_starts, axis=0)
+    ub[plan.assemblies] = np.minimum(ub[plan.assemblies], lim)
+    return ub, per_unit
 
 
 def _claims(plan: _Plan, st: _State, orders: _Orders) -> _Claims:
-    """A line claims its need from its child, and what the child's stock cannot cover
-    from each usable alternate; an end item's demand claims its own stock."""
+    """A line claims what its parent can build from its child, and what the child's
+    stock cannot cover from each usable alternate; an end item's plan claims its own
+    stock. The claim up to the parent's requirement comes first (see :class:`_Claims`)."""
     net, r = plan.net, st.routing
     P, K, M = net.n_parts, plan.K, len(net.mem_line)
-    claim_mem = plan.line_qty_mem * orders.desired[plan.mem_parent]
+    layers = 2 * net.n_tiers
+    by_part = np.zeros((layers, P, K))
+    for q in range(net.n_tiers):
+        by_part[2 * q] += plan.rate * plan.demand_in_tier[q]
+    if not M:
+        return _Claims(np.zeros((0, K)), np.zeros((0, K)), np.zeros((net.n_tiers, P, K)), by_part,
+                       np.ones((layers, P, K)), np.zeros((0, K)))
+    ub, line_reach = _buildable(plan, st, orders)
+    claim = plan.line_qty_mem * ub[plan.mem_parent]
+    base = np.where(net.mem_is_primary[:, None],
+                    plan.line_qty_mem * np.minimum(ub, r.req)[plan.mem_parent], 0.0)
     if len(plan.alt_mem):
-        short = np.maximum(claim_mem[plan.alt_mem] - st.on_hand[plan.alt_primary_part], 0.0)
-        claim_mem[plan.alt_mem] = short * r.usable_mem[plan.alt_mem]
-    if plan.tiered:
-        by_part = np.stack([
-            (net.part_by_mem @ (claim_mem * plan.mem_in_tier[q]) if M else np.zeros((P, K)))
-            + plan.rate * plan.demand_in_tier[q] for q in range(net.n_tiers)
-        ])
-        return _Claims(claim_mem, by_part, np.ones((net.n_tiers, P, K)))
-    by_part = (net.part_by_mem @ claim_mem if M else np.zeros((P, K))) + plan.rate
-    return _Claims(claim_mem, by_part, np.ones((P, K)))
+        short = np.maximum(claim[plan.alt_mem] - st.on_hand[plan.alt_primary_part], 0.0)
+        claim[plan.alt_mem] = short * r.usable_mem[plan.alt_mem]
+    rest = claim - base
+    refill_mem = np.where(net.mem_is_primary[:, None], rest, 0.0)
+    refill = np.zeros((net.n_tiers, P, K))
+    for q in range(net.n_tiers):
+        if plan.tiered:
+            by_part[2 * q] += net.part_by_mem @ (base * plan.mem_in_tier[q])
+            by_part[2 * q + 1] += net.part_by_mem @ (rest * plan.mem_in_tier[q])
+            refill[q] = net.part_by_mem @ (refill_mem * plan.mem_in_tier[q])
+        else:
+            by_part[0] += net.part_by_mem @ base
+            by_part[1] += net.part_by_mem @ rest
+            refill[0] = net.part_by_mem @ refill_mem
+    return _Claims(base, rest, refill, by_part, np.ones((layers, P, K)), line_reach)
 
 
-def _settle(plan: _Plan, st: _State, claims: _Claims, a: int, b: int, produced_t: np.ndarray) -> None:
-    """Parts [a, b) have their final stock: ration it over their claims (the highest
-    priority tier first), and let the end items among them deliver."""
+def _settle(plan: _Plan, st: _State, claims: _Claims, a: int, b: int, t: int, produced_t: np.ndarray) -> None:
+    """Parts [a, b) have their final stock: ration it over their claims, layer by layer
+    (see :class:`_Claims`), and let the end items among them deliver."""
     on_hand, rho = st.on_hand, claims.rho
-    if plan.tiered:  # the highest tier first, then what is left
-        left = on_hand[a:b].copy()
-        for q in range(plan.net.n_tiers):
-            c = claims.by_part[q, a:b]
-            give = np.minimum(c, np.maximum(left, 0.0))
-            rho[q, a:b] = np.where(c > _TOL, give / np.where(c > _TOL, c, 1.0), 1.0)
-            left -= give
-    else:
-        c = claims.by_part[a:b]
-        rho[a:b] = np.where(c > _TOL, np.minimum(1.0, on_hand[a:b] / np.where(c > _TOL, c, 1.0)), 1.0)
+    left = np.maximum(on_hand[a:b], 0.0)
+    planned = np.zeros_like(left)  # requirement claims of this tier and the ones above: kept for them
+    for q in range(len(rho)):
+        c = claims.by_part[q, a:b]
+        if q % 2 == 0:
+            give = np.minimum(c, left)
+            planned += c
+        else:
+            give = np.zeros_like(c)
+            need = np.nonzero(c > _TOL)
+            if len(need[0]):
+                spare = _spare(plan, st, need[0] + a, need[1], left[need], planned[need], t)
+                give[need] = np.minimum(c[need], spare)
+        rho[q, a:b] = np.where(c > _TOL, give / np.where(c > _TOL, c, 1.0), 1.0)
+        left = left - give
     ends = np.flatnonzero(plan.is_end[a:b]) + a
     if len(ends):
         rate = plan.rate
-        r_end = rho[plan.net.demand_tier[ends], ends] if plan.tiered else rho[ends]
+        r_end = rho[2 * plan.net.demand_tier[ends], ends]
         out = np.minimum(rate[ends], r_end * rate[ends])
         out = np.minimum(out, on_hand[ends])
         on_hand[ends] -= out
         produced_t[plan.end_pos[ends]] = out
+
+
+def _spare(plan: _Plan, st: _State, parts: np.ndarray, cols: np.ndarray, left: np.ndarray,
+           planned: np.ndarray, t: int) -> np.ndarray:
+    """What parts can give beyond their requirement claims without missing them later.
+
+    For each (part, column) pair: the stock ``left`` after this period's requirement
+    claims, less the worst shortfall ahead -- over the periods until everything now in
+    the pipeline has landed, the requirement ``planned`` each period against the goods
+    due. A refill or an alternate takes only that, so it never takes what the
+    requirement of a coming period counts on.
+    """
+    net, W = plan.net, plan.W
+    if W <= 1:
+        return left
+    ptr = net.src_by_part_ptr
+    n = ptr[parts + 1] - ptr[parts]
+    pair = np.repeat(np.arange(len(parts)), n)
+    flat = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    srcs = net.src_by_part[np.repeat(ptr[parts], n) + flat]
+    slots = (t + np.arange(1, W)) % W
+    due_src = st.pipe[slots[:, None], srcs[None, :], cols[pair][None, :]]  # (W - 1, sources of the pairs)
+    due = np.zeros((W - 1, len(parts)))
+    np.add.at(due, (slice(None), pair), due_src)
+    worst = np.minimum(np.cumsum(due - planned[None, :], axis=0).min(axis=0), 0.0)
+    return np.clip(left + worst, 0.0, left)
 
 
 def _build_level(plan: _Plan, st: _State, orders: _Orders, claims: _Claims, lv: Level, t: int) -> None:
@@ -385,8 +469,8 @@ def _build_level(plan: _Plan, st: _State, orders: _Orders, claims: _Claims, lv: 
     src_part = net.src_part
     line_qty = net.line_qty[:, None]
     m = slice(lv.ma, lv.mb)
-    r_mem = claims.rho[net.mem_tier[m], net.mem_part[m]] if plan.tiered else claims.rho[net.mem_part[m]]
-    ent = r_mem * claims.mem[m] * r.usable_mem[m]
+    layer, part = 2 * net.mem_tier[m], net.mem_part[m]
+    ent = (claims.rho[layer, part] * claims.base[m] + claims.rho[layer + 1, part] * claims.rest[m]) * r.usable_mem[m]
     line_av = lv.line_by_mem @ ent
     ratio = line_av / line_qty[lv.la:lv.lb]
     lim = np.minimum.reduceat(ratio, lv.parent_starts, axis=0)
@@ -421,8 +505,14 @@ def _build_level(plan: _Plan, st: _State, orders: _Orders, claims: _Claims, lv: 
     cause = st.cause
     mat_short = build < np.minimum(dsl, r.req[lv.a:lv.b]) - _TOL
     if mat_short.any():
-        binding = ratio <= lim[net.line_parent[lv.la:lv.lb] - lv.a] + _TOL
-        score = np.where(binding, -np.arange(lv.la, lv.lb)[:, None], -np.iinfo(np.int64).max)
+        # the binding lines; of those, the one whose members hold the least (a parent
+        # that cannot build claims nothing, so every line looks alike), the first on a tie
+        par = net.line_parent[lv.la:lv.lb] - lv.a
+        binding = ratio <= lim[par] + _TOL
+        reach = np.where(binding, claims.line_reach[lv.la:lv.lb], np.inf)
+        least = np.minimum.reduceat(reach, lv.parent_starts, axis=0)
+        pick = binding & (reach <= least[par] + _TOL)
+        score = np.where(pick, -np.arange(lv.la, lv.lb)[:, None], -np.iinfo(np.int64).max)
         first = -np.maximum.reduceat(score, lv.parent_starts, axis=0)
         first = np.clip(first, lv.la, max(lv.lb - 1, lv.la))
         cause[lv.a:lv.b] = np.where(mat_short, net.primary_part_of_line[first], cause[lv.a:lv.b])
@@ -436,11 +526,12 @@ def _building(plan: _Plan, st: _State, orders: _Orders, t: int, produced_t: np.n
     net = plan.net
     claims = _claims(plan, st, orders)
     levels = net.levels
-    _settle(plan, st, claims, levels[0].a, levels[0].b, produced_t)
+    _settle(plan, st, claims, levels[0].a, levels[0].b, t, produced_t)
     for lv in levels[1:]:
         if lv.has_lines:
             _build_level(plan, st, orders, claims, lv, t)
-        _settle(plan, st, claims, lv.a, lv.b, produced_t)
+        _settle(plan, st, claims, lv.a, lv.b, t, produced_t)
+    st.backorder = sum(claims.refill[q] * (1.0 - claims.rho[2 * q + 1]) for q in range(plan.net.n_tiers))
 
 
 def _bottleneck(plan: _Plan, st: _State, produced_t: np.ndarray, bneck_t: np.ndarray) -> None:
@@ -561,6 +652,7 @@ def _run(model: Model, scenarios: list[Scenario | None], horizon: int | None,
             event_start=ev.first_start,
             end_items=items,
             stock=({pid: stock[:h, i, k].copy() for i, pid in enumerate(cm.part_ids)} if record_stock else None),
+            start_date=s.start_date if s is not None else None,
         ))
     return results
 

@@ -15,7 +15,8 @@ when all hold:
 * ``p`` matches ``items``: ``all``, or any listed tag, part id, or control class (a
   regime name such as ``EAR`` matches its classes ``EAR:6A003``);
 * ``s`` falls under the embargo by one of its ``reach`` rules: ``located`` (facility in
-  an imposing country), ``owned`` (owner in an imposing country) or ``content`` (the
+  an imposing country), ``owned`` (owner in an imposing country; a supplier without an
+  ``owner`` is owned where it is located) or ``content`` (the
   imposer-origin share of ``p``'s value passes ``content_threshold`` under
   ``content_rule``, compared with a 1e-9 tolerance; a part without any imposer-origin
   content is never caught by content, even at threshold 0).
@@ -61,7 +62,7 @@ class ScenarioEvents:
 
 
 def _supplier_mask(cm: Network, countries: frozenset[str], *, owner: bool) -> np.ndarray:
-    codes = cm.supplier_owner_given if owner else cm.supplier_country
+    codes = cm.supplier_owner if owner else cm.supplier_country
     return np.array([c is not None and c in countries for c in codes], dtype=bool)
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
+
+from supplychain.model.periods import period_date
 
 __all__ = ["EndItemResult", "SimulationResult", "PLAN_TOLERANCE"]
 
@@ -104,6 +107,7 @@ class SimulationResult:
     event_start: int | None
     end_items: dict[str, EndItemResult]
     stock: dict[str, np.ndarray] | None = field(default=None)
+    start_date: date | None = None  # the calendar date of period 0, when the scenario gives one
 
     @property
     def units_lost(self) -> float:
@@ -130,13 +134,40 @@ class SimulationResult:
             "end_items": {k: v.to_dict(series=series) for k, v in self.end_items.items()},
         }
 
-    def to_frame(self):
-        """A long pandas DataFrame: one row per end item and period (pandas needed)."""
-        import pandas as pd
+    def _dates(self) -> list[list[date]]:
+        """Per period, ``[its date]`` when period 0 has a date, else ``[]``."""
+        if self.start_date is None:
+            return [[] for _ in range(self.horizon)]
+        return [[period_date(self.start_date, t, period=self.period)] for t in range(self.horizon)]
 
+    def table(self) -> tuple[list[str], list[list[Any]]]:
+        """``(header, rows)``: one row per end item and period -- planned, produced,
+        lost units and the bottleneck, with the period's ``date`` when period 0 has one
+        (the ``--csv`` file and :meth:`to_frame` are this table)."""
+        header = ["end_item", "period"] + (["date"] if self.start_date is not None else []) + \
+            ["planned", "produced", "lost", "bottleneck"]
+        dates = self._dates()
         rows = []
         for item, r in self.end_items.items():
+            lost = r.lost
             for t in range(self.horizon):
-                rows.append((item, t, float(r.planned[t]), float(r.produced[t]),
-                             float(r.planned[t] - r.produced[t]), r.bottleneck[t]))
-        return pd.DataFrame(rows, columns=["end_item", "period", "planned", "produced", "lost", "bottleneck"])
+                rows.append([item, t, *dates[t], float(r.planned[t]), float(r.produced[t]), float(lost[t]),
+                             r.bottleneck[t]])
+        return header, rows
+
+    def stock_table(self) -> tuple[list[str], list[list[Any]]]:
+        """``(header, rows)``: one row per part and period, the units on hand at the
+        period's end (the run must have recorded them: ``record_stock=True``)."""
+        if self.stock is None:
+            raise ValueError("this result has no stock trajectories; simulate with record_stock=True")
+        header = ["part", "period"] + (["date"] if self.start_date is not None else []) + ["stock"]
+        dates = self._dates()
+        rows = [[part, t, *dates[t], float(s[t])] for part, s in self.stock.items() for t in range(self.horizon)]
+        return header, rows
+
+    def to_frame(self):
+        """:meth:`table` as a long pandas DataFrame (pandas needed)."""
+        import pandas as pd
+
+        header, rows = self.table()
+        return pd.DataFrame(rows, columns=header)
