@@ -26,14 +26,12 @@ import supplychain.io.csv_out
 import supplychain.reports.sim_report
 from supplychain.cli import app
 from supplychain.io.csv_out import csv_bytes
+from supplychain.model.periods import period_date
 from supplychain.reports.sim_report import (
     EventLine,
     bottleneck_spans,
-    period_date,
     render_simulation,
-    simulation_csv,
     simulation_dict,
-    stock_csv,
     timeline_rows,
     why_line,
 )
@@ -216,10 +214,10 @@ def _line(produced, *, event_start=2, unit_value=100.0, bottleneck=None) -> EndI
     return EndItemResult("drone", planned, produced, unit_value, event_start, tuple(bottleneck))
 
 
-def _result(*items: EndItemResult, stock=None) -> SimulationResult:
+def _result(*items: EndItemResult, stock=None, start_date=None) -> SimulationResult:
     first = items[0]
     return SimulationResult("hand", len(first.planned), "week", first.event_start,
-                            {r.item: r for r in items}, stock)
+                            {r.item: r for r in items}, stock, start_date)
 
 
 def test_why_line_for_a_stop_and_a_recovery():
@@ -306,14 +304,17 @@ def test_simulation_dict_adds_stock_only_when_asked():
     assert simulation_dict(stocked, stock=True)["stock"] == {"cam": [3.0, 2.0, 1.0, 0.0]}
 
 
-def test_csv_rows_per_end_item_and_period():
+def test_the_result_table_has_one_row_per_end_item_and_period():
     r = _line([4, 4, 4, 1])
-    header, rows = simulation_csv(_result(r), start_date=date(2024, 9, 2))
+    header, rows = _result(r, start_date=date(2024, 9, 2)).table()
     assert header == ["end_item", "period", "date", "planned", "produced", "lost", "bottleneck"]
     # week 3 starts 21 days after 2 Sep 2024; 1 of 4 made: 3 lost
     assert rows[3] == ["drone", 3, date(2024, 9, 23), 4.0, 1.0, 3.0, "cam"]
     assert csv_bytes((header, rows)).decode().splitlines()[4] == "drone,3,2024-09-23,4.0,1.0,3.0,cam"
-    header, rows = stock_csv(_result(r, stock={"cam": np.array([3.0, 2.0, 1.0, 0.0])}))
+    # to_frame is the same table
+    frame = _result(r, start_date=date(2024, 9, 2)).to_frame()
+    assert list(frame.columns) == header and frame.loc[3, "lost"] == 3.0
+    header, rows = _result(r, stock={"cam": np.array([3.0, 2.0, 1.0, 0.0])}).stock_table()
     assert header == ["part", "period", "stock"] and rows[-1] == ["cam", 3, 0.0]
 
 

@@ -18,6 +18,13 @@ MODULES = [
     "supplychain.graph.exposure",
     "supplychain.graph.concentration",
     "supplychain.risk.lp",
+    "supplychain.risk.stress",
+    "supplychain.reports.format",
+    "supplychain.model.periods",
+    "supplychain.model.validate",
+    "supplychain.network",
+    "supplychain.network.rules",
+    "supplychain.network.whatif",
 ]
 
 

@@ -158,16 +158,6 @@ def test_unknown_ids_in_a_disruption_are_named():
         time_to_survive_lp(camera(), Disruption(parts=("sensr",)))
 
 
-@pytest.mark.parametrize("name", ["supplychain.risk.lp", "supplychain.risk.stress", "supplychain.graph.exposure",
-                                  "supplychain.graph.concentration", "supplychain.reports.risk_report"])
-def test_docstring_examples(name):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(name))
-    assert result.attempted > 0 and result.failed == 0
-
-
 @pytest.mark.parametrize("seed", range(4))
 def test_reduced_lp_has_the_full_optimum_on_generated_networks(seed):
     # The LPs are solved over the parts short of capacity and their users only, the rest

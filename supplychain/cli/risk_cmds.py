@@ -18,14 +18,7 @@ from supplychain.graph.concentration import concentration as concentration_of
 from supplychain.graph.exposure import exposure_by_country
 from supplychain.io import load_any
 from supplychain.model.schema import DEFAULT_HORIZON
-from supplychain.reports.risk_report import (
-    concentration_csv,
-    exposure_csv,
-    render_concentration,
-    render_exposure,
-    render_stress,
-    stress_csv,
-)
+from supplychain.reports.risk_report import render_concentration, render_exposure, render_stress
 from supplychain.io.csv_out import write_csv
 from supplychain.risk.stress import stress_test as run_stress_test
 
@@ -55,7 +48,7 @@ def exposure(
     model, _ = load_any(model_file)
     result = exposure_by_country(model, country=country)
     if csv_file is not None:
-        _write_csv(csv_file, exposure_csv(result))
+        _write_csv(csv_file, result.table())
     if as_json:
         print_json(result.to_dict())
     else:
@@ -74,7 +67,7 @@ def concentration(
     model, _ = load_any(model_file)
     result = concentration_of(model)
     if csv_file is not None:
-        _write_csv(csv_file, concentration_csv(result))
+        _write_csv(csv_file, result.table())
     if as_json:
         print_json(result.to_dict())
     else:
@@ -113,7 +106,7 @@ def stress_test(
     if top is not None:
         result = result.top(top)
     if csv_file is not None:
-        _write_csv(csv_file, stress_csv(result))
+        _write_csv(csv_file, result.table())
     if as_json:
         print_json(result.to_dict())
     else:

@@ -18,13 +18,7 @@ from supplychain.cli.common import err, guarded, out, print_json
 from supplychain.io import load_any
 from supplychain.model.schema import DEFAULT_HORIZON
 from supplychain.io.csv_out import write_csv
-from supplychain.reports.sim_report import (
-    EventLine,
-    render_simulation,
-    simulation_csv,
-    simulation_dict,
-    stock_csv,
-)
+from supplychain.reports.sim_report import EventLine, render_simulation, simulation_dict
 from supplychain.sim import simulate as run_simulation
 
 
@@ -63,12 +57,12 @@ def simulate(
     start_date = scenario.start_date if scenario is not None else None
 
     if csv_file is not None:
-        table = simulation_csv(result, start_date=start_date)
+        table = result.table()
         write_csv(table, csv_file)
         err.print(f"wrote {len(table[1])} rows to {csv_file}", markup=False)
         if stock:
             stock_file = _stock_path(csv_file)
-            table = stock_csv(result, start_date=start_date)
+            table = result.stock_table()
             write_csv(table, stock_file)
             err.print(f"wrote {len(table[1])} rows to {stock_file}", markup=False)
     if as_json:

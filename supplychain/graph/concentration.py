@@ -127,19 +127,25 @@ class ConcentrationResult:
             "spofs": [s.to_dict() for s in self.spofs],
         }
 
-    def to_frame(self):
-        """One row per part: part, hhi, countries (``CA:60%;FR:40%``), flags, and the
-        end items its single-source loss stops (pandas needed)."""
-        import pandas as pd
-
+    def table(self) -> tuple[list[str], list[list[Any]]]:
+        """``(header, rows)``: one row per part -- HHI, countries (``CA:60%;FR:40%``),
+        flags, and the end items its single-source loss stops (the ``--csv`` file and
+        :meth:`to_frame` are this table)."""
         stops = {s.id: s.end_items for s in self.spofs if s.kind == "part"}
+        header = ["part", "hhi", "countries", "qualified_sources", "single_source", "single_country", "spof_for"]
         rows = [
-            (p.part, p.hhi, ";".join(f"{c}:{100 * s:g}%" for c, s in p.countries.items()),
-             p.qualified_sources, p.single_source, p.single_country, ";".join(stops.get(p.part, ())))
+            [p.part, p.hhi, ";".join(f"{c}:{100 * s:g}%" for c, s in p.countries.items()),
+             p.qualified_sources, p.single_source, p.single_country, ";".join(stops.get(p.part, ()))]
             for p in self.parts
         ]
-        return pd.DataFrame(rows, columns=["part", "hhi", "countries", "qualified_sources",
-                                           "single_source", "single_country", "spof_for"])
+        return header, rows
+
+    def to_frame(self):
+        """:meth:`table` as a pandas DataFrame (pandas needed)."""
+        import pandas as pd
+
+        header, rows = self.table()
+        return pd.DataFrame(rows, columns=header)
 
 
 def _part_concentration(model: Model, net: Network, pid: str) -> PartConcentration:

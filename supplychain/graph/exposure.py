@@ -138,17 +138,24 @@ class ExposureResult:
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, "countries": [c.to_dict() for c in self.countries]}
 
-    def to_frame(self):
-        """One row per country, basis and dependent part (pandas needed)."""
-        import pandas as pd
-
+    def table(self) -> tuple[list[str], list[list[Any]]]:
+        """``(header, rows)``: one row per country, basis and dependent part, plain
+        values (the ``--csv`` file and :meth:`to_frame` are this table)."""
+        header = ["country", "basis", "part", "end_item", "share", "direct", "stock", "requirement",
+                  "supply_periods", "country_value_per_period"]
         rows = [
-            (c.country, c.basis, p.part, p.end_item, p.share, p.direct, p.stock, p.requirement,
-             p.supply_periods)
+            [c.country, c.basis, p.part, p.end_item, p.share, p.direct, p.stock, p.requirement,
+             p.supply_periods, c.value_per_period]
             for c in self.countries for p in c.parts
         ]
-        return pd.DataFrame(rows, columns=["country", "basis", "part", "end_item", "share", "direct",
-                                           "stock", "requirement", "supply_periods"])
+        return header, rows
+
+    def to_frame(self):
+        """:meth:`table` as a pandas DataFrame (pandas needed)."""
+        import pandas as pd
+
+        header, rows = self.table()
+        return pd.DataFrame(rows, columns=header)
 
 
 def _check_country(model: Model, name: str) -> None:

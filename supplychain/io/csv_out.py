@@ -2,7 +2,9 @@
 
 The same rows give the same bytes: UTF-8 without a byte order mark, comma separated,
 ``\\n`` line ends, minimal quoting; a float is written as Python's shortest round-trip
-form (``10.0``, ``0.1``), ``None`` as an empty cell, a date as ISO ``YYYY-MM-DD``. A
+form (``10.0``, ``0.1``), an infinite one as ``unbounded`` (an LP time to survive that
+never ends, stock no plan draws on), ``None`` as an empty cell, a date as ISO
+``YYYY-MM-DD``. A
 file is written to a temporary name beside it and then renamed, so a reader never sees
 half a table.
 """
@@ -29,7 +31,7 @@ def _cell(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, float):
         if not math.isfinite(value):
-            return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
+            return "unbounded" if value > 0 else ("-unbounded" if value < 0 else "nan")
         return repr(value)
     if isinstance(value, date):
         return value.isoformat()

@@ -1,17 +1,13 @@
-"""What ``exposure``, ``concentration`` and ``stress-test`` print: rich tables and CSV rows.
+"""What ``exposure``, ``concentration`` and ``stress-test`` print: rich tables.
 
 Pure formatting of the result objects of :mod:`supplychain.graph.exposure`,
 :mod:`supplychain.graph.concentration` and :mod:`supplychain.risk.stress`; nothing here
-looks at the model or computes a figure. Shares print in percent; times in the model's
-periods, ``unbounded`` for an LP time to survive that never ends and ``-`` for an event
-that never happens. CSV rows (``*_csv``) are a header and plain values: numbers stay
-numbers, ``None`` becomes an empty cell, an infinite time ``unbounded``.
+looks at the model or computes a figure. Figures print as
+:mod:`supplychain.reports.format` says. The CSV files are each result's own table
+(``result.table()``), written by :mod:`supplychain.io.csv_out`.
 """
 
 from __future__ import annotations
-
-import math
-from typing import Any
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -20,56 +16,10 @@ from rich.text import Text
 
 from supplychain.graph.concentration import ConcentrationResult
 from supplychain.graph.exposure import ExposureResult
+from supplychain.reports.format import fmt_number as _num, fmt_pct, fmt_time
 from supplychain.risk.stress import StressResult
 
-__all__ = [
-    "render_exposure", "exposure_csv",
-    "render_concentration", "concentration_csv",
-    "render_stress", "stress_csv",
-    "fmt_time", "fmt_pct",
-]
-
-CsvRows = tuple[list[str], list[list[Any]]]
-
-
-def fmt_time(t: float | int | None) -> str:
-    """A time in periods for a table: ``-`` for None, ``unbounded`` for inf.
-
-    >>> fmt_time(None), fmt_time(math.inf), fmt_time(12.5), fmt_time(5)
-    ('-', 'unbounded', '12.5', '5')
-    """
-    if t is None:
-        return "-"
-    if isinstance(t, float) and math.isinf(t):
-        return "unbounded"
-    return f"{t:,.4g}" if isinstance(t, float) else str(t)
-
-
-def fmt_pct(share: float) -> str:
-    """A 0-1 share as a percentage with one decimal: ``0.16`` -> ``16.0%``."""
-    return f"{100 * share:.1f}%"
-
-
-def _num(x: float | None) -> str:
-    """A figure for a table: 4 significant digits below 1,000, whole numbers with
-    separators up to a million, millions (``M``) beyond.
-
-    >>> _num(498_000_000.0), _num(4_384_986.0), _num(60_000.0), _num(99.6), _num(0.0), _num(None)
-    ('498M', '4.385M', '60,000', '99.6', '0', '-')
-    """
-    if x is None:
-        return "-"
-    if abs(x) >= 1e6:
-        return f"{x / 1e6:,.4g}M"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
-
-
-def _csv_time(t: float | int | None) -> Any:
-    if t is None:
-        return ""
-    if isinstance(t, float) and math.isinf(t):
-        return "unbounded"
-    return t
+__all__ = ["render_exposure", "render_concentration", "render_stress"]
 
 
 # -- exposure -------------------------------------------------------------------------
@@ -107,18 +57,6 @@ def render_exposure(result: ExposureResult, *, parts: bool = False) -> Renderabl
     return Group(*out)
 
 
-def exposure_csv(result: ExposureResult) -> CsvRows:
-    """One row per country, basis and dependent part."""
-    header = ["country", "basis", "part", "end_item", "share", "direct", "stock", "requirement",
-              "supply_periods", "country_value_per_period"]
-    rows = [
-        [c.country, c.basis, p.part, p.end_item, p.share, p.direct, p.stock, p.requirement,
-         _csv_time(p.supply_periods), c.value_per_period]
-        for c in result.countries for p in c.parts
-    ]
-    return header, rows
-
-
 # -- concentration --------------------------------------------------------------------
 
 
@@ -147,18 +85,6 @@ def render_concentration(result: ConcentrationResult, *, top: int | None = None)
     body: list[RenderableType] = [summary, parts]
     body.append(spofs if result.spofs else Text("No single point of failure."))
     return Group(*body)
-
-
-def concentration_csv(result: ConcentrationResult) -> CsvRows:
-    """One row per part: HHI, countries (``CA:60%;FR:40%``), flags, end items its loss stops."""
-    stops = {s.id: s.end_items for s in result.spofs if s.kind == "part"}
-    header = ["part", "hhi", "countries", "qualified_sources", "single_source", "single_country", "spof_for"]
-    rows = [
-        [p.part, "" if p.hhi is None else p.hhi, ";".join(f"{c}:{100 * s:g}%" for c, s in p.countries.items()),
-         p.qualified_sources, p.single_source, p.single_country, ";".join(stops.get(p.part, ()))]
-        for p in result.parts
-    ]
-    return header, rows
 
 
 # -- stress test ----------------------------------------------------------------------
@@ -202,18 +128,3 @@ def render_stress(result: StressResult) -> RenderableType:
     if not result.rows:
         return Group(head, Text(f"No {result.by} to disrupt."))
     return Group(head, table, why, foot)
-
-
-def stress_csv(result: StressResult) -> CsvRows:
-    """One row per target, in rank order."""
-    header = ["rank", "by", "target", "name", "recovery_time", "units_lost", "value_lost", "time_to_survive",
-              "time_to_recover", "recovered", "lp_time_to_survive", "lp_impact", "risk_exposure_index",
-              "baseline_lp_time_to_survive", "bottleneck", "reason"]
-    rows = [
-        [k, r.by, r.target, r.name, r.recovery_time, _csv_time(r.units_lost), _csv_time(r.value_lost),
-         _csv_time(r.time_to_survive), _csv_time(r.time_to_recover), _csv_time(r.recovered),
-         _csv_time(r.lp_time_to_survive), r.lp_impact, r.risk_exposure_index,
-         _csv_time(r.baseline_lp_time_to_survive), r.bottleneck or "", r.reason]
-        for k, r in enumerate(result.rows, 1)
-    ]
-    return header, rows

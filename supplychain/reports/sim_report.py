@@ -1,19 +1,17 @@
-"""What ``simulate`` prints: a header, a summary table, timelines, bottlenecks; CSV rows.
+"""What ``simulate`` prints: a header, a summary table, timelines, bottlenecks.
 
 Pure formatting of a :class:`~supplychain.sim.SimulationResult`: nothing here looks at
 the model or runs anything. Time figures are in the model's periods and count from the
 first event's start, as in the result; with a ``start_date`` (the calendar date of
-period 0) a period also gets its date: ``start_date + t`` days, weeks or calendar
-months. CSV rows (``*_csv``) are a header and plain values: numbers stay numbers,
-``None`` becomes an empty cell.
+period 0) a period also gets its date (:func:`supplychain.model.periods.period_date`).
+The CSV files are the result's own tables (``result.table()``, ``result.stock_table()``).
 """
 
 from __future__ import annotations
 
-import calendar
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Sequence
 
 from rich import box
@@ -21,6 +19,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from supplychain.model.periods import period_date
+from supplychain.reports.format import fmt_number as _num
 from supplychain.sim.results import PLAN_TOLERANCE, EndItemResult, SimulationResult
 
 __all__ = [
@@ -33,11 +33,7 @@ __all__ = [
     "why_line",
     "render_simulation",
     "simulation_dict",
-    "simulation_csv",
-    "stock_csv",
 ]
-
-CsvRows = tuple[list[str], list[list[Any]]]
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -54,30 +50,6 @@ class EventLine:
 # -- periods and dates -------------------------------------------------------------------
 
 
-def period_date(start_date: date, t: int, *, period: str) -> date:
-    """The calendar date period ``t`` starts on, period 0 starting on ``start_date``.
-
-    Days and weeks add ``t`` or ``7t`` days; months add calendar months, the day clamped
-    to the month's length (31 Jan + 1 month = 28 or 29 Feb).
-
-    >>> period_date(date(2020, 9, 7), 4, period="week")
-    datetime.date(2020, 10, 5)
-    >>> period_date(date(2020, 1, 31), 1, period="month")
-    datetime.date(2020, 2, 29)
-    >>> period_date(date(2020, 11, 1), 57, period="month")
-    datetime.date(2025, 8, 1)
-    """
-    if period == "day":
-        return start_date + timedelta(days=t)
-    if period == "week":
-        return start_date + timedelta(weeks=t)
-    if period == "month":
-        months = start_date.month - 1 + t
-        year, month = start_date.year + months // 12, months % 12 + 1
-        return date(year, month, min(start_date.day, calendar.monthrange(year, month)[1]))
-    raise ValueError(f"unknown period {period!r}; expected day, week or month")
-
-
 def fmt_period(t: int, *, period: str, start_date: date | None = None) -> str:
     """``week 34``, or ``week 34 (2021-05-03)`` when period 0 has a date.
 
@@ -92,24 +64,6 @@ def fmt_period(t: int, *, period: str, start_date: date | None = None) -> str:
 
 def _plural(n: int | float, period: str) -> str:
     return f"{n:g} {period}" + ("" if n == 1 else "s")
-
-
-def _num(x: float | None) -> str:
-    """A quantity for a table: up to 4 significant digits, separators; ``M`` for millions,
-    ``B`` for billions.
-
-    >>> _num(13_456_000_000.0), _num(560_000_000.0), _num(95_000.0), _num(175.2), _num(1.8e-13), _num(None)
-    ('13.46B', '560M', '95,000', '175.2', '0', '-')
-    """
-    if x is None:
-        return "-"
-    if abs(x) < 1e-9:
-        return "0"
-    if abs(x) >= 1e9:
-        return f"{x / 1e9:,.4g}B"
-    if abs(x) >= 1e6:
-        return f"{x / 1e6:,.4g}M"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
 
 
 # -- derived views of one end item ------------------------------------------------------
@@ -319,33 +273,3 @@ def simulation_dict(result: SimulationResult, *, stock: bool = False) -> dict[st
             raise ValueError("this result has no stock trajectories; simulate with record_stock=True")
         data["stock"] = {part: [float(x) for x in s] for part, s in result.stock.items()}
     return data
-
-
-def simulation_csv(result: SimulationResult, *, start_date: date | None = None) -> CsvRows:
-    """One row per end item and period: planned, produced, lost units and the bottleneck.
-
-    With ``start_date`` a ``date`` column gives each period's first day.
-    """
-    header = ["end_item", "period"] + (["date"] if start_date is not None else []) + \
-        ["planned", "produced", "lost", "bottleneck"]
-    rows = []
-    for item, r in result.end_items.items():
-        lost = r.lost
-        for t in range(result.horizon):
-            when = [period_date(start_date, t, period=result.period)] if start_date is not None else []
-            rows.append([item, t, *when, float(r.planned[t]), float(r.produced[t]), float(lost[t]), r.bottleneck[t]])
-    return header, rows
-
-
-def stock_csv(result: SimulationResult, *, start_date: date | None = None) -> CsvRows:
-    """One row per part and period: units on hand at the period's end (needs
-    ``record_stock=True``)."""
-    if result.stock is None:
-        raise ValueError("this result has no stock trajectories; simulate with record_stock=True")
-    header = ["part", "period"] + (["date"] if start_date is not None else []) + ["stock"]
-    rows = []
-    for part, s in result.stock.items():
-        for t in range(result.horizon):
-            when = [period_date(start_date, t, period=result.period)] if start_date is not None else []
-            rows.append([part, t, *when, float(s[t])])
-    return header, rows

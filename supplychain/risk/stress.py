@@ -153,20 +153,26 @@ class StressResult:
             "rows": [r.to_dict() for r in self.rows],
         }
 
-    def to_frame(self):
-        """One row per target, in rank order (pandas needed)."""
-        import pandas as pd
-
-        cols = ["rank", "by", "target", "name", "recovery_time", "units_lost", "value_lost", "time_to_survive",
-                "time_to_recover", "recovered", "lp_time_to_survive", "lp_impact", "risk_exposure_index",
-                "baseline_lp_time_to_survive", "bottleneck", "reason"]
+    def table(self) -> tuple[list[str], list[list[Any]]]:
+        """``(header, rows)``: one row per target, in rank order, plain values (the
+        ``--csv`` file and :meth:`to_frame` are this table)."""
+        header = ["rank", "by", "target", "name", "recovery_time", "units_lost", "value_lost", "time_to_survive",
+                  "time_to_recover", "recovered", "lp_time_to_survive", "lp_impact", "risk_exposure_index",
+                  "baseline_lp_time_to_survive", "bottleneck", "reason"]
         rows = [
-            (k, r.by, r.target, r.name, r.recovery_time, r.units_lost, r.value_lost, r.time_to_survive,
+            [k, r.by, r.target, r.name, r.recovery_time, r.units_lost, r.value_lost, r.time_to_survive,
              r.time_to_recover, r.recovered, r.lp_time_to_survive, r.lp_impact, r.risk_exposure_index,
-             r.baseline_lp_time_to_survive, r.bottleneck, r.reason)
+             r.baseline_lp_time_to_survive, r.bottleneck, r.reason]
             for k, r in enumerate(self.rows, 1)
         ]
-        return pd.DataFrame(rows, columns=cols)
+        return header, rows
+
+    def to_frame(self):
+        """:meth:`table` as a pandas DataFrame (pandas needed)."""
+        import pandas as pd
+
+        header, rows = self.table()
+        return pd.DataFrame(rows, columns=header)
 
 
 def _targets(model: Model, by: By) -> list[tuple[str, str]]:

@@ -1,0 +1,54 @@
+"""How a figure is printed: one home for every report's numbers, times and shares.
+
+Quantities and money get up to 4 significant digits with thousands separators, and
+``M`` / ``B`` for millions and billions; times are in the model's periods, ``-`` for
+an event that never happens and ``unbounded`` for an LP time that never ends; shares
+print as percentages with one decimal.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["fmt_number", "fmt_time", "fmt_pct"]
+
+
+def fmt_number(x: float | None) -> str:
+    """A quantity or an amount for a table.
+
+    >>> fmt_number(13_456_000_000.0), fmt_number(498_000_000.0), fmt_number(4_384_986.0)
+    ('13.46B', '498M', '4.385M')
+    >>> fmt_number(60_000.0), fmt_number(99.6), fmt_number(1.8e-13), fmt_number(None)
+    ('60,000', '99.6', '0', '-')
+    """
+    if x is None:
+        return "-"
+    if abs(x) < 1e-9:
+        return "0"
+    if abs(x) >= 1e9:
+        return f"{x / 1e9:,.4g}B"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:,.4g}M"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
+
+
+def fmt_time(t: float | int | None) -> str:
+    """A time in periods: ``-`` for None, ``unbounded`` for inf.
+
+    >>> fmt_time(None), fmt_time(math.inf), fmt_time(12.5), fmt_time(5)
+    ('-', 'unbounded', '12.5', '5')
+    """
+    if t is None:
+        return "-"
+    if isinstance(t, float) and math.isinf(t):
+        return "unbounded"
+    return f"{t:,.4g}" if isinstance(t, float) else str(t)
+
+
+def fmt_pct(share: float) -> str:
+    """A 0-1 share as a percentage with one decimal.
+
+    >>> fmt_pct(0.16)
+    '16.0%'
+    """
+    return f"{100 * share:.1f}%"
