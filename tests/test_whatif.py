@@ -205,3 +205,38 @@ def test_a_what_if_from_python_equals_the_same_edit_in_a_file(data_, horizon, em
     assert after == before
     assert file_model == derived
     np.testing.assert_equal(model.model_dump(), S.build_model(data_).model_dump())
+
+
+def test_a_what_if_on_a_scenarios_model_keeps_its_values_when_the_scenario_runs():
+    # the scenario sets 40 turrets in stock and its model has them; a what-if with none
+    # must not be undone by the scenario's overrides when it runs: the line stops as soon
+    # as the turrets in the pipeline are used (the 2020 case's 20 in stock ran out at 30)
+    model, scenario = sc.load_scenario(LIBRARY / "tb2" / "canada-2020-more-turrets.yaml")
+    none = sc.apply(model, {"parts": {"turret_wescam": {"stock": 0}}})
+    assert sc.simulate(model, scenario).end_items["tb2"].time_to_survive == 40
+    assert sc.simulate(none, scenario).end_items["tb2"].time_to_survive < 30
+    assert sc.apply(none, scenario.overrides) is none
+
+
+def test_the_compiled_network_cannot_be_changed_and_travels(base):
+    import pickle
+
+    model = sc.Model.model_validate(base)
+    net = sc.compile_network(model)
+    with pytest.raises(ValueError, match="read-only"):
+        net.capacity[:] = 0
+    with pytest.raises(ValueError, match="read-only"):
+        net.levels[0].src_to_part.data[:] = 0
+    with pytest.raises(TypeError):
+        net.index["gear"] = 0
+    copy_ = pickle.loads(pickle.dumps(net))  # for a process pool: the weak link to the model stays behind
+    assert copy_.part_ids == net.part_ids and not copy_.compiled_from(model)
+    np.testing.assert_array_equal(copy_.requirement, net.requirement)
+
+
+def test_a_model_built_in_python_is_checked_before_it_is_compiled(base):
+    data = copy.deepcopy(base)
+    data["parts"]["gear"]["sources"] = [{"supplier": "xcrop"}]
+    model = sc.Model.model_validate(data)  # pydantic checks the shape only
+    with pytest.raises(sc.ModelError, match="unknown supplier 'xcrop'; did you mean 'xcorp'"):
+        sc.simulate(model, None, horizon=5)

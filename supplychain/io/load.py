@@ -21,7 +21,7 @@ from supplychain.errors import ModelError, ModelWarning, Problem
 from supplychain.io.safe_yaml import YamlProblem, read_yaml
 from supplychain.model.checks import check_model, check_scenario
 from supplychain.model.schema import Model, Scenario
-from supplychain.model.validate import paused_collector, validate_model, validate_scenario
+from supplychain.model.validate import existing_prefix, mark_checked, paused_collector, validate_model, validate_scenario
 from supplychain.network import capacity_shortfalls, compile_network
 from supplychain.network.whatif import apply
 
@@ -176,21 +176,11 @@ def load_model(path: str | Path) -> Model:
         if model is not None:
             if problems:
                 raise ModelError(_located(problems, str(path), {}), file=str(path))
+            mark_checked(model)
             _warn_capacity(model, str(path), {})
             return model
     data, lines = read_data(path)
     return model_from_data(data, file=str(path), lines=lines)
-
-
-def _has_path(data: Any, path: tuple) -> bool:
-    for key in path:
-        if isinstance(data, dict) and key in data:
-            data = data[key]
-        elif isinstance(data, (list, tuple)) and isinstance(key, int) and 0 <= key < len(data):
-            data = data[key]
-        else:
-            return False
-    return True
 
 
 def load_scenario(path: str | Path) -> tuple[Model, Scenario]:
@@ -227,7 +217,7 @@ def load_scenario(path: str | Path) -> tuple[Model, Scenario]:
         def relocate(p: Problem) -> Problem:
             # a problem inside the overrides is the scenario's: point at its line there;
             # one the overrides cause elsewhere points at the model file's line
-            if _has_path(scenario.overrides, p.path):
+            if existing_prefix(scenario.overrides, p.path) == p.path:
                 line = _line(lines, ("overrides", *p.path))
                 return Problem(p.message + " (set by this scenario's overrides)", ("overrides", *p.path),
                                f"{where}:{line}" if line else where)

@@ -13,15 +13,45 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
+import threading
+import weakref
 from typing import Any
 
 from pydantic import ValidationError
 
-from supplychain.errors import Problem
+from supplychain.errors import ModelError, Problem
 from supplychain.model.checks import check_model
 from supplychain.model.schema import Model, Scenario
 
-__all__ = ["validate_model", "validate_scenario", "pydantic_problems", "merge", "paused_collector"]
+__all__ = ["validate_model", "validate_scenario", "pydantic_problems", "merge", "paused_collector", "existing_prefix",
+           "mark_checked", "ensure_checked"]
+
+_LOCK = threading.Lock()
+#: the models (by identity, while they live) that passed every check
+_CHECKED: set[int] = set()
+
+
+def mark_checked(model: Model) -> Model:
+    """Record that ``model`` passed :func:`~supplychain.model.checks.check_model`."""
+    with _LOCK:
+        if id(model) in _CHECKED:
+            return model
+        _CHECKED.add(id(model))
+    weakref.finalize(model, _CHECKED.discard, id(model))
+    return model
+
+
+def ensure_checked(model: Model) -> None:
+    """Run the cross-entry checks on a model built in Python (``Model(...)``,
+    ``Model.model_validate``): raise one :class:`~supplychain.errors.ModelError` with
+    every problem, as a loader would. Free for a model that was checked already."""
+    with _LOCK:
+        if id(model) in _CHECKED:
+            return
+    problems = check_model(model)
+    if problems:
+        raise ModelError(problems)
+    mark_checked(model)
 
 
 def pydantic_problems(exc: ValidationError) -> list[Problem]:
@@ -88,7 +118,7 @@ def validate_model(data: Any) -> tuple[Model | None, list[Problem]]:
                 ]
         else:
             problems = check_model(model)
-    return (None, problems) if problems else (model, [])
+    return (None, problems) if problems else (mark_checked(model), [])
 
 
 def merge(base: Any, over: Any) -> Any:
@@ -134,8 +164,12 @@ def _cut(data: Any, path: tuple) -> Any:
     return out
 
 
-def _existing(data: Any, path: tuple) -> tuple:
-    """The longest prefix of ``path`` that exists in ``data``."""
+def existing_prefix(data: Any, path: tuple) -> tuple:
+    """The longest prefix of ``path`` that exists in ``data`` (mappings and lists).
+
+    >>> existing_prefix({"parts": {"gear": {"stock": 1}}}, ("parts", "gear", "sources", 0))
+    ('parts', 'gear')
+    """
     node, n = data, 0
     for key in path:
         if isinstance(node, dict) and key in node:
@@ -159,7 +193,7 @@ def _salvage(data: dict, problems: list[Problem]) -> tuple[Model | None, set[tup
     errors = [p.path for p in problems]
     for _ in range(8):
         for path in errors:
-            path = _existing(data, path)
+            path = existing_prefix(data, path)
             covering = next((c for c in cuts if path[: len(c)] == c), None)
             if covering is not None:
                 cuts.discard(covering)

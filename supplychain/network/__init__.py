@@ -14,6 +14,7 @@ import threading
 import weakref
 
 from supplychain.model.schema import Model
+from supplychain.model.validate import ensure_checked
 from supplychain.network.compile import NEVER, Network, compile_arrays
 from supplychain.network.levels import Level, SourceOrder
 from supplychain.network.rules import (
@@ -36,8 +37,9 @@ _NETWORKS: dict[int, Network] = {}
 def compile_network(model: Model) -> Network:
     """The compiled :class:`Network` of ``model``, built on first use.
 
-    The model must be valid (loaded, or derived with :func:`supplychain.apply`). The
-    network lives as long as the model does: asking again costs nothing.
+    A model that was not loaded or derived with :func:`supplychain.apply` is checked
+    first, as a file is (:class:`~supplychain.errors.ModelError` lists every problem).
+    The network lives as long as the model does: asking again costs nothing.
 
     >>> import supplychain as sc
     >>> m = sc.Model.model_validate({"home": "TR", "suppliers": {"s": {"country": "TR"}},
@@ -52,6 +54,7 @@ def compile_network(model: Model) -> Network:
         net = _NETWORKS.get(key)
     if net is not None and net.compiled_from(model):
         return net
+    ensure_checked(model)  # a model built in Python gets a file's checks first
     net = compile_arrays(model)
     with _LOCK:
         if key not in _NETWORKS or not _NETWORKS[key].compiled_from(model):

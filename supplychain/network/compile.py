@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from frozendict import frozendict
 
 from supplychain.model.checks import Vocabulary, expand_names
 from supplychain.model.schema import Model
@@ -56,7 +57,7 @@ class Network:
     vocabulary: Vocabulary  # the ids, groups, tags and control classes a scenario may name
     # parts (P), ordered by level
     part_ids: tuple[str, ...]
-    index: dict[str, int]
+    index: Any  # part id -> index (read-only mapping)
     file_order: np.ndarray  # (P,) network index of each part, in the model file's order
     part_tags: tuple[tuple[str, ...], ...]
     part_control: tuple[tuple[str, ...], ...]
@@ -86,7 +87,6 @@ class Network:
     src_supplier: np.ndarray
     src_pos: np.ndarray  # position of the source in its part's list in the file
     src_share: np.ndarray  # normal-supply share; 0 for sources not yet qualified
-    src_weight: np.ndarray  # share of the part's normal supply; equal over all sources when none is qualified
     src_capacity: np.ndarray  # inf = unlimited
     src_lead_time: np.ndarray
     src_delay: np.ndarray  # lead_time + the part's build_time, periods
@@ -94,6 +94,7 @@ class Network:
     src_qualified: np.ndarray  # bool
     src_qual_time: np.ndarray  # periods after the trigger; NEVER when no time is given
     src_ref_flow: np.ndarray  # volume a partial embargo scales: capacity, else normal flow
+    src_base_flow: np.ndarray  # units each source ships a period at the steady state
     n_src_of_part: np.ndarray  # (P,) number of sources of each part
     src_by_part: np.ndarray  # (S,) source indices by part, in each part's file order ...
     src_by_part_ptr: np.ndarray  # (P + 1,) ... part i's are src_by_part[ptr[i]:ptr[i + 1]]
@@ -159,9 +160,34 @@ class Network:
         i = self.index[part]
         return self.src_by_part[self.src_by_part_ptr[i]:self.src_by_part_ptr[i + 1]]
 
+    def __getstate__(self) -> dict:
+        # the weak reference to the model stays behind: a copy is compiled from no object
+        return {**self.__dict__, "_model": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        _read_only(self)
+
     def __repr__(self) -> str:
         return (f"<Network {self.name or ''!s}: {self.n_parts} parts, {self.n_sources} sources, "
                 f"{len(self.supplier_ids)} suppliers, {len(self.end_items)} end items, {self.n_levels} levels>")
+
+
+def _read_only(obj: Any) -> None:
+    """Make every array of a compiled object (and of the objects it holds) read-only:
+    what is compiled once is shared by every analysis and must not change."""
+    for value in vars(obj).values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+        elif sp.issparse(value):
+            for part in (value.data, value.indices, value.indptr):
+                part.setflags(write=False)
+        elif isinstance(value, tuple):
+            for item in value:
+                if hasattr(item, "__dataclass_fields__"):
+                    _read_only(item)
+        elif hasattr(value, "__dataclass_fields__"):
+            _read_only(value)
 
 
 def _relax_levels(n: int, parent: np.ndarray, child: np.ndarray) -> np.ndarray:
@@ -185,7 +211,9 @@ def compile_arrays(model: Model) -> Network:
     gc_was = gc.isenabled()
     gc.disable()  # many small objects that all survive: the collector would only re-walk them
     try:
-        return _compile_arrays(model)
+        net = _compile_arrays(model)
+        _read_only(net)
+        return net
     finally:
         if gc_was:
             gc.enable()
@@ -312,12 +340,7 @@ def _compile_arrays(model: Model) -> Network:
     level_src_ptr = np.searchsorted(level[src_part], np.arange(n_levels + 1))
     n_src = np.bincount(src_part, minlength=P)
 
-    # the weight of each source in its part's normal supply: its share; a part without a
-    # qualified source counts its sources equally (where it would come from)
     share_tot = np.bincount(src_part, weights=src_share, minlength=P)
-    src_weight = np.where(share_tot[src_part] > 0,
-                          src_share / np.where(share_tot[src_part] > 0, share_tot[src_part], 1.0),
-                          1.0 / np.maximum(n_src[src_part], 1))
 
     # the requirement a part could carry: its own, or the line need it would take over as
     # an alternate; it scales partial embargoes on sources without a capacity
@@ -375,11 +398,11 @@ def _compile_arrays(model: Model) -> Network:
         as_of=model.as_of,
         groups=model.groups,
         vocabulary=Vocabulary(
-            parts=index.keys(), suppliers=frozenset(supplier_ids), groups=model.groups,
+            parts=frozenset(index), suppliers=frozenset(supplier_ids), groups=model.groups,
             tags=frozenset(t for ts in tags for t in ts), controls=frozenset(c for cs in control for c in cs),
         ),
         part_ids=tuple(order),
-        index=index,
+        index=frozendict(index),
         file_order=pos,
         part_tags=tuple(tags[i] for i in order_idx),
         part_control=tuple(control[i] for i in order_idx),
@@ -406,7 +429,6 @@ def _compile_arrays(model: Model) -> Network:
         src_supplier=src_supplier,
         src_pos=src_pos,
         src_share=src_share,
-        src_weight=src_weight,
         src_capacity=src_capacity,
         src_lead_time=src_lead,
         src_delay=src_delay,
@@ -414,6 +436,7 @@ def _compile_arrays(model: Model) -> Network:
         src_qualified=src_qualified,
         src_qual_time=src_qual_time,
         src_ref_flow=src_ref_flow,
+        src_base_flow=base_flow,
         n_src_of_part=n_src,
         src_by_part=np.lexsort((src_pos, src_part)) if S else np.zeros(0, dtype=np.int64),
         src_by_part_ptr=np.concatenate(([0], np.cumsum(n_src))).astype(np.int64),

@@ -29,9 +29,9 @@ def maker_fraction(net: Network, flag: np.ndarray) -> np.ndarray:
     """Per part: the weighted fraction of its normal supply from sources where ``flag``
     holds (``flag`` per source; a second axis gives one column per condition).
 
-    A source weighs its share of normal supply (``Network.src_weight``): the qualified
-    sources by their shares, or, for a part without a qualified source, every source
-    alike. A part without sources has 0.
+    A source weighs its share of normal supply: the qualified sources by their shares,
+    or, for a part without a qualified source, every source alike (where it would come
+    from). A part without sources has 0.
     """
     f, one = _columns(flag)
     f = f.astype(float)

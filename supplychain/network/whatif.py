@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 import warnings
 import weakref
 from typing import Any, Mapping
@@ -26,8 +27,12 @@ from supplychain.network import capacity_shortfalls, compile_network
 __all__ = ["apply", "overrides_key"]
 
 _LOCK = threading.Lock()
-#: per model (by identity, while it lives): the overrides known to hold in it already
-_HOLDS: dict[int, set[str]] = {}
+#: per model (by identity, while it lives): the overrides already applied in the making
+#: of it -- to it, or to a model it was derived from
+_APPLIED: dict[int, frozenset[str]] = {}
+#: the last few derivations: (id of the model, overrides) -> (the model, weakly; the result)
+_RECENT: "OrderedDict[tuple[int, str], tuple[weakref.ref, Model]]" = OrderedDict()
+_RECENT_SIZE = 4
 
 
 def overrides_key(overrides: Mapping[str, Any] | None) -> str:
@@ -35,17 +40,27 @@ def overrides_key(overrides: Mapping[str, Any] | None) -> str:
     return json.dumps(to_jsonable_python(thaw(overrides or {})), sort_keys=True, separators=(",", ":"))
 
 
-def _remember(model: Model, key: str) -> None:
+def _remember(new: Model, base: Model, key: str) -> None:
     with _LOCK:
-        first = id(model) not in _HOLDS
-        _HOLDS.setdefault(id(model), set()).add(key)
-    if first:
-        weakref.finalize(model, _HOLDS.pop, id(model), None)
+        _APPLIED[id(new)] = _APPLIED.get(id(base), frozenset()) | {key}
+        _RECENT[(id(base), key)] = (weakref.ref(base), new)
+        while len(_RECENT) > _RECENT_SIZE:
+            _RECENT.popitem(last=False)
+    weakref.finalize(new, _APPLIED.pop, id(new), None)
 
 
-def _holds(model: Model, key: str) -> bool:
+def _applied(model: Model, key: str) -> bool:
     with _LOCK:
-        return key in _HOLDS.get(id(model), ())
+        return key in _APPLIED.get(id(model), ())
+
+
+def _recent(model: Model, key: str) -> Model | None:
+    with _LOCK:
+        hit = _RECENT.get((id(model), key))
+        if hit is not None and hit[0]() is model:
+            _RECENT.move_to_end((id(model), key))
+            return hit[1]
+    return None
 
 
 def apply(model: Model, overrides: Mapping[str, Any] | None = None, /, **sections: Any) -> Model:
@@ -56,7 +71,10 @@ def apply(model: Model, overrides: Mapping[str, Any] | None = None, /, **section
     Raises :class:`~supplychain.errors.ModelError` listing every problem of the result
     (unknown ids with "did you mean", shares, cycles, bounds), and warns
     (:class:`~supplychain.errors.ModelWarning`) where capacity cannot meet the plan.
-    Applying overrides a model already holds gives the model itself.
+    Overrides already applied in the making of ``model`` (to it, or to a model it was
+    derived from) are not applied again, so a what-if on a scenario's model keeps its
+    own values when that scenario runs; the last few derivations are remembered, so
+    simulating one scenario again does not validate its model again.
 
     >>> import supplychain as sc
     >>> m = sc.Model.model_validate({"home": "TR", "suppliers": {"x": {"country": "CA"}},
@@ -79,15 +97,19 @@ def apply(model: Model, overrides: Mapping[str, Any] | None = None, /, **section
     if not changes:
         return model
     key = overrides_key(changes)
-    if _holds(model, key):
+    if _applied(model, key):
+        # already applied in the making of this model: what was changed since wins (a
+        # what-if on a scenario's model keeps its own values when the scenario runs)
         return model
+    if (recent := _recent(model, key)) is not None:
+        return recent
     data = merge(model.model_dump(), _plain(changes))
     new, problems = validate_model(data)
     if new is None:
         raise ModelError(problems)
     for p in capacity_shortfalls(compile_network(new)):
         warnings.warn(str(p), ModelWarning, stacklevel=2)
-    _remember(new, key)
+    _remember(new, model, key)
     return new
 
 
