@@ -8,7 +8,9 @@ typed by ``kind``:
   ``alternate_of`` (the line's primary child) and ``qualification_time``;
 * ``sourced_from``: part -> supplier, with ``share``, ``lead_time``, ``capacity``,
   ``stock`` and ``qualified``;
-* ``located_in``: supplier -> country; ``owned_by``: supplier -> country.
+* ``located_in``: supplier -> country; ``owned_by``: supplier -> its owner's country,
+  where that is another country. A supplier node's ``owner`` is its owner's country:
+  the facility's when the model names no owner (as the ``owned`` reach reads it).
 """
 
 from __future__ import annotations
@@ -58,12 +60,12 @@ def build_graph(model: Model) -> nx.MultiDiGraph:
             countries.add(s.owner)
     for c in sorted(countries):
         g.add_node(country_node(c), kind="country", id=c, name=country_name(c), home=(c == model.home))
-    for sid, s in model.suppliers.items():
+    for (sid, s), owner in zip(model.suppliers.items(), net.supplier_owner):
         g.add_node(supplier_node(sid), kind="supplier", id=sid, name=s.name or sid, country=s.country,
-                   owner=s.owner, recovery_time=s.recovery_time)
+                   owner=owner, recovery_time=s.recovery_time)
         g.add_edge(supplier_node(sid), country_node(s.country), key="located_in", kind="located_in")
-        if s.owner and s.owner != s.country:
-            g.add_edge(supplier_node(sid), country_node(s.owner), key="owned_by", kind="owned_by")
+        if owner != s.country:
+            g.add_edge(supplier_node(sid), country_node(owner), key="owned_by", kind="owned_by")
     for pid, p in model.parts.items():
         g.add_node(part_node(pid), kind="part", id=pid, name=p.name or pid, unit_cost=p.unit_cost,
                    tags=p.tags, control=p.control, stock=p.stock, capacity=p.capacity,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt_number", "fmt_time", "fmt_pct"]
+__all__ = ["fmt_number", "fmt_time", "fmt_pct", "fmt_hhi", "fmt_index"]
 
 
 def fmt_number(x: float | None) -> str:
@@ -20,16 +20,22 @@ def fmt_number(x: float | None) -> str:
     ('13.46B', '498M', '4.385M')
     >>> fmt_number(60_000.0), fmt_number(99.6), fmt_number(1.8e-13), fmt_number(None)
     ('60,000', '99.6', '0', '-')
+    >>> fmt_number(999_990_000.0), fmt_number(999.96), fmt_number(0.5), fmt_number(float("inf"))
+    ('1B', '1,000', '0.5', 'unlimited')
     """
     if x is None:
         return "-"
+    if math.isinf(x):
+        return "unlimited" if x > 0 else "-unlimited"
     if abs(x) < 1e-9:
         return "0"
-    if abs(x) >= 1e9:
-        return f"{x / 1e9:,.4g}B"
-    if abs(x) >= 1e6:
-        return f"{x / 1e6:,.4g}M"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
+    # the unit after rounding to four digits, so 999.99M prints as 1B
+    for scale, unit in ((1e9, "B"), (1e6, "M")):
+        if float(f"{abs(x) / scale:.4g}") >= 1:
+            return f"{x / scale:,.4g}{unit}"
+    if float(f"{abs(x):.4g}") >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:,.4g}"
 
 
 def fmt_time(t: float | int | None) -> str:
@@ -52,3 +58,21 @@ def fmt_pct(share: float) -> str:
     '16.0%'
     """
     return f"{100 * share:.1f}%"
+
+
+def fmt_hhi(hhi: float | None) -> str:
+    """A Herfindahl-Hirschman index (0-10,000), whole, ``-`` when there is none.
+
+    >>> fmt_hhi(5200.0), fmt_hhi(None)
+    ('5,200', '-')
+    """
+    return "-" if hhi is None else f"{hhi:,.0f}"
+
+
+def fmt_index(index: float) -> str:
+    """A 0-1 index such as the risk exposure index, two decimals.
+
+    >>> fmt_index(0.4567)
+    '0.46'
+    """
+    return f"{index:.2f}"

@@ -27,6 +27,7 @@ from supplychain.errors import ModelError, Problem, format_path
 from supplychain.graph.bom import bom_tree, supplier_countries, tiers
 from supplychain.model.countries import country_name
 from supplychain.model.schema import Model, Scenario
+from supplychain.reports.format import fmt_number
 
 __all__ = [
     "problem_dict",
@@ -199,9 +200,9 @@ def _row_label(row: dict[str, Any], *, root: str, period: str) -> Text:
     if row["name"] and row["name"] != row["part"]:
         text.append(f" ({row['name']})")
     if row["depth"] > 0:
-        text.append(f"  x{row['qty']:g}", style="cyan")
+        text.append(f"  x{fmt_number(row['qty'])}", style="cyan")
         if row["depth"] > 1:
-            text.append(f" ({row['qty_per_end_item']:g} per {root})", style="cyan")
+            text.append(f" ({fmt_number(row['qty_per_end_item'])} per {root})", style="cyan")
     if row["alternate_of"] is not None:
         t = row["qualification_time"] or 0
         when = "usable at once" if t == 0 else f"usable {_periods(t, period)} after the trigger"
@@ -258,7 +259,7 @@ def render_summary(summary: dict[str, Any]) -> RenderableType:
         for row in item["bom"]:
             label = _row_label(row, root=item["id"], period=period)
             if tree is None:
-                label.append(f"  plan {item['rate']:g}/{period}", style="yellow")
+                label.append(f"  plan {fmt_number(item['rate'])}/{period}", style="yellow")
                 tree = Tree(label)
                 stack = [tree]
                 continue

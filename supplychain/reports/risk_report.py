@@ -16,7 +16,7 @@ from rich.text import Text
 
 from supplychain.graph.concentration import ConcentrationResult
 from supplychain.graph.exposure import ExposureResult
-from supplychain.reports.format import fmt_number as _num, fmt_pct, fmt_time
+from supplychain.reports.format import fmt_hhi, fmt_index, fmt_number as _num, fmt_pct, fmt_time
 from supplychain.risk.stress import StressResult
 
 __all__ = ["render_exposure", "render_concentration", "render_stress"]
@@ -69,7 +69,7 @@ def render_concentration(result: ConcentrationResult, *, top: int | None = None)
         parts.add_column(name, justify=just, no_wrap=name != "countries")
     shown = result.parts if top is None else result.parts[:top]
     for p in shown:
-        parts.add_row(p.part, "-" if p.hhi is None else f"{p.hhi:,.0f}",
+        parts.add_row(p.part, fmt_hhi(p.hhi),
                       ", ".join(f"{c} {fmt_pct(s)}" for c, s in p.countries.items()) or "-",
                       str(p.qualified_sources), "yes" if p.single_source else "",
                       "yes" if p.single_country else "")
@@ -116,7 +116,7 @@ def render_stress(result: StressResult) -> RenderableType:
         cells = [str(k), r.target, str(r.recovery_time)]
         if result.simulated:
             cells += [_num(r.units_lost), _num(r.value_lost), fmt_time(r.time_to_survive), _recover(r)]
-        cells += [fmt_time(r.lp_time_to_survive), _num(r.lp_impact), f"{r.risk_exposure_index:.2f}"]
+        cells += [fmt_time(r.lp_time_to_survive), _num(r.lp_impact), fmt_index(r.risk_exposure_index)]
         table.add_row(*cells)
     why = Text("\n".join(f"{k}. {r.target}: {r.reason}" for k, r in enumerate(result.rows, 1)))
     foot = Text(

@@ -63,7 +63,7 @@ def fmt_period(t: int, *, period: str, start_date: date | None = None) -> str:
 
 
 def _plural(n: int | float, period: str) -> str:
-    return f"{n:g} {period}" + ("" if n == 1 else "s")
+    return f"{_num(n)} {period}" + ("" if n == 1 else "s")
 
 
 # -- derived views of one end item ------------------------------------------------------
