@@ -68,12 +68,13 @@ def model_data(
     tree: bool = False,
     single_source_end_items: bool = False,
     single_source: bool = False,
+    priorities: bool = False,
 ) -> dict:
     """A random valid model as plain data (see the module docstring).
 
     ``tree``: every part has one parent and no alternates (nothing is shared, so no
     rationing). ``single_source_end_items``: end items have one qualified source;
-    ``single_source``: every part has.
+    ``single_source``: every part has. ``priorities``: end items may carry a priority.
     """
     alternates = alternates and not tree
     n = draw(st.integers(min_parts, max_parts))
@@ -116,6 +117,10 @@ def model_data(
         part["sources"] = sources
     demand = {ids[e]: {"rate": float(draw(st.sampled_from([1, 2, 5, 10]))),
                        "unit_value": float(draw(st.integers(1, 1000)))} for e in range(n_end)}
+    if priorities:
+        for d in demand.values():
+            if (pr := draw(st.sampled_from([None, 1, 2]))) is not None:
+                d["priority"] = pr
 
     # capacities: unlimited, or a multiple >= 1 of what the part or source may carry
     req, potential = requirements(parts, demand)

@@ -149,3 +149,14 @@ def test_batch_equals_single_runs_on_random_networks(m, cases):
     scenarios = [S.scenario(m, *e, horizon=h) for h, e in cases]
     for a, s in zip(simulate_batch(m, scenarios, record_stock=True), scenarios):
         assert_same(a, simulate(m, s, record_stock=True))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(S.models(max_end_items=3, priorities=True),
+       st.lists(st.tuples(S.horizons, st.lists(S.embargoes(), max_size=2)), min_size=2, max_size=4))
+def test_batch_equals_single_runs_with_priorities(m, cases):
+    # end items with priorities ration scarce parts tier by tier: the same bits in a
+    # batch as alone
+    scenarios = [S.scenario(m, *e, horizon=h) for h, e in cases]
+    for a, s in zip(simulate_batch(m, scenarios, record_stock=True), scenarios):
+        assert_same(a, simulate(m, s, record_stock=True))

@@ -421,6 +421,23 @@ def test_a_sibling_that_cannot_build_takes_nothing_from_one_that_can():
     assert r.stock["C"].min() >= 20 - 1e-9
 
 
+def test_a_higher_priority_refill_never_takes_a_lower_prioritys_requirement():
+    # A (priority 1) needs C; B (priority 2) needs C and D. China stops D for t=2..5;
+    # C (lead 1, no stock) can ship 20 a period, exactly what both need at plan. B's
+    # stock (20) and the D in transit carry it through t=5, then it runs dry for two
+    # periods and refills once D is back. C ships only its requirement's worth, so B's
+    # refill is a backorder C orders for, never A's share: A makes 10 every period.
+    data = copy.deepcopy(SIBLINGS)
+    data["suppliers"]["plant2"] = {"country": "TR"}
+    data["parts"]["B"] = {"stock": 20, "bom": {"C": 1, "D": 1}, "sources": [{"supplier": "plant2", "lead_time": 1}]}
+    data["parts"]["C"] = {"stock": 0, "sources": [{"supplier": "de", "lead_time": 1, "capacity": 20}]}
+    data["parts"]["D"] = {"stock": 0, "sources": [{"supplier": "cn", "lead_time": 1}]}
+    data["demand"] = {"A": {"rate": 10, "priority": 1}, "B": {"rate": 10, "priority": 2}}
+    r = run(build(data), {"name": "China stops D", "imposed_by": ["CN"], "start": 2, "end": 6}, horizon=20)
+    assert_series(r.end_items["A"].produced, series((10, 20)))
+    assert_series(r.end_items["B"].produced, series((10, 6), (0, 2), (10, 12)))
+
+
 @pytest.mark.parametrize("cut, survive, lost, binds", [
     # D's supplier stops: P (60 in stock) is built at t=0..4 from D's last 20 + 30 in
     # transit, landing t=5..9 after its lead 1 + build 4; its pipeline lands t=0..4 and
@@ -450,6 +467,30 @@ def test_the_bottleneck_is_the_part_that_held_output_back(cut, survive, lost, bi
     assert_series(e.produced, series((10, survive + 2), (0, 24 - survive - 2)))
     assert (e.time_to_survive, e.units_lost) == (survive, pytest.approx(lost))
     assert set(e.bottleneck) == {None, binds}
+
+
+@pytest.mark.parametrize("severity, a_made, b_made", [
+    # chip needs 2 x 10 (a) + 1 x 20 (b) = 40 a period; from t=5 X Corp ships half, 20:
+    # a (priority 2) takes its 20 first and builds its plan, b (priority 1) gets none
+    (0.5, 10, 0),
+    # a quarter, 10: a builds 10 / 2 = 5, b still none
+    (0.75, 5, 0),
+])
+def test_a_scarce_shared_child_serves_the_higher_priority_first(severity, a_made, b_made):
+    model = build({
+        "home": "TR",
+        "suppliers": {"plant": {"country": "TR"}, "xcorp": {"country": "CA"}},
+        "parts": {
+            "a": {"bom": {"chip": 2}, "sources": [{"supplier": "plant"}]},
+            "b": {"bom": {"chip": 1}, "sources": [{"supplier": "plant"}]},
+            "chip": {"sources": [{"supplier": "xcorp"}]},
+        },
+        "demand": {"a": {"rate": 10, "priority": 2}, "b": {"rate": 20, "priority": 1}},
+    })
+    r = run(model, ca(severity=severity), horizon=8)
+    assert_series(r.end_items["a"].produced, series((10, 5), (a_made, 3)))
+    assert_series(r.end_items["b"].produced, series((20, 5), (b_made, 3)))
+    assert r.end_items["b"].main_bottleneck == "chip"
 
 
 def test_alternates_on_two_lines_keep_the_baseline_flat():

@@ -7,6 +7,7 @@ Each property runs 200 derandomized examples of 2-12 parts over at most 30 perio
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ import supplychain as sc
 import strategies as S
 from supplychain.network import compile_network, source_shares
 from supplychain.sim import simulate
+from test_sim_hand_cases import SIBLINGS
 
 pytestmark = pytest.mark.slow  # about a minute: 200 examples of each property
 
@@ -46,17 +48,9 @@ ROUTING_CASE = S.build_model({
     "demand": {"widget": {"rate": 10}, "spare": {"rate": 10}},
 })
 NOTHING = {"name": "nothing", "imposed_by": ["US"], "start": 0}
-# the shared-child case of test_sim_hand_cases: A needs C; B needs C and a part from CA
-S_SIBLINGS = {
-    "home": "TR",
-    "parts": {
-        "A": {"stock": 10, "bom": {"C": 1}, "sources": [{"supplier": "plant", "lead_time": 1}]},
-        "B": {"stock": 60, "build_time": 4, "bom": {"C": 1, "D": 1}, "sources": [{"supplier": "plant", "lead_time": 1}]},
-        "C": {"stock": 20, "sources": [{"supplier": "decorp", "lead_time": 1}]},
-        "D": {"stock": 20, "sources": [{"supplier": "cacorp", "lead_time": 1}]},
-    },
-    "demand": {"A": {"rate": 10}, "B": {"rate": 10}},
-}
+# the shared-child case of test_sim_hand_cases (A needs C; B needs C and D), with D
+# from the strategies' Canadian supplier and C from the German one
+S_SIBLINGS = json.loads(json.dumps(SIBLINGS).replace('"de"', '"decorp"').replace('"cn"', '"cacorp"'))
 
 
 def scenario(*embargoes, horizon, disruptions=(), model=None) -> sc.Scenario:
@@ -118,13 +112,13 @@ def bom_of(model, item: str) -> set[str]:
 
 
 @PROPERTY
-@given(S.models(min_parts=3), S.horizons, st.lists(S.embargoes(), min_size=1, max_size=2), st.data())
+@given(S.models(min_parts=3, priorities=True), S.horizons, st.lists(S.embargoes(), min_size=1, max_size=2), st.data())
 @example(S.build_model({**copy.deepcopy(S_SIBLINGS), "suppliers": S.SUPPLIERS}), 30,
          [{"imposed_by": ["CA"], "start": 2}], None)
 def test_an_embargo_that_touches_nothing_in_an_end_items_bom_costs_it_nothing(model, horizon, embargoes, data):
-    # On DAGs with shared parts and alternates: embargoes on parts outside one end
-    # item's BOM (its parts share children, alternates and sub-assemblies with the
-    # others) leave that end item at plan. A sibling that cannot build claims nothing of
+    # On DAGs with shared parts and alternates, end items with or without priorities:
+    # embargoes on parts outside one end item's BOM (its parts share children,
+    # alternates and sub-assemblies with the others) leave that end item at plan. A sibling that cannot build claims nothing of
     # a shared child; one that refills after an event takes only what the requirement
     # of the coming periods does not count on.
     if data is None:  # the explicit example: A's BOM is A and C; B's other child D stops

@@ -59,7 +59,15 @@ class Level:
     src_to_part: sp.csr_array  # (b - a, sb - sa): shipments of the level's sources, per part
     delay_runs: tuple[DelayRun, ...]  # runs of sources with a delay > 0
     zero_run: DelayRun | None  # the sources with no delay: their output is usable at once
+    delayed: np.ndarray  # local positions of the sources with a delay > 0 ...
+    delayed_delay: np.ndarray  # ... and their delays
+    zero_to_part: sp.csr_array | None  # (b - a, sources of the zero run)
+    scatter: bool  # ship by one scatter rather than slice by slice (many short delay runs)
+    src_owner: np.ndarray  # (sb - sa,) the part of each source, local to the level
     rank_groups: tuple[RankGroup, ...]  # the level's sources by delay rank, quickest first
+    part_src: np.ndarray  # local positions of the level's sources, by part, then rank, then index ...
+    part_src_ptr: np.ndarray  # ... part i's (local) are part_src[ptr[i]:ptr[i + 1]]
+    part_src_rank: np.ndarray  # the rank of each source so listed
 
     @property
     def parts(self) -> slice:
@@ -174,6 +182,15 @@ def build_levels(
             src_to_part=part_by_src[a:b][:, sa:sb].tocsr(),
             delay_runs=tuple(r for r in runs if r.delay > 0),
             zero_run=zero[0] if zero else None,
+            delayed=np.flatnonzero(src_delay[sa:sb] > 0),
+            delayed_delay=src_delay[sa:sb][src_delay[sa:sb] > 0],
+            zero_to_part=(part_by_src[a:b][:, sa + zero[0].start:sa + zero[0].stop].tocsr() if zero else None),
+            # a slice costs about what a scatter of ~200 elements does
+            scatter=bool(len(runs)) and (sb - sa) < 200 * len(runs),
+            src_owner=src_part[sa:sb] - a,
             rank_groups=tuple(groups),
+            part_src=(by := np.lexsort((np.arange(sb - sa), ranks, src_part[sa:sb]))),
+            part_src_ptr=np.searchsorted(src_part[sa:sb][by], np.arange(a, b + 1)),
+            part_src_rank=ranks[by],
         ))
     return tuple(out)

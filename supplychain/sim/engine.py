@@ -19,12 +19,17 @@ run in one pass. Each period:
 3. **Building**, level by level from the leaves up: an assembly's sources build
    ``min(capacity, order, min over lines of available / qty)``, where a line's
    availability sums its usable members (the child, then its alternates). A child
-   short for several parents is rationed in proportion to their claims (at plan, their
-   steady-state requirement), or, where end items have a ``priority``, to the parents
-   serving the higher priority first (a part inherits the highest priority of the end
-   items it serves; no priority ranks lowest). When children limit a part's build,
-   its quickest sources build first. Output lands after the delay; zero-delay output
-   is usable by the parents in the same period.
+   short for several parents is rationed in proportion to their claims, or, where end
+   items have a ``priority``, to the parents serving the higher priority first (a part
+   inherits the highest priority of the end items it serves; no priority ranks
+   lowest). A parent claims what it can build: its builds wanted, capped by what each
+   of its lines could get had it the members' whole stock, so a parent that cannot
+   build claims nothing. Claims at the parents' requirement are served first (every
+   tier's, the highest first); the rest (a refill above the requirement, what an
+   alternate stands in for) only from stock no coming period's requirement counts on,
+   and a refill left unserved is a backorder its child orders for. When children limit a part's build, its quickest
+   sources build first. Output lands after the delay; zero-delay output is usable by
+   the parents in the same period.
 4. **Requirements** follow capability: a BOM line's requirement goes to its child
    while the child can be supplied, and to its usable alternates, in order, for what
    the child cannot cover. It is recomputed only when something changes (an event
@@ -33,6 +38,11 @@ run in one pass. Each period:
 Not-yet-qualified sources and alternates become usable ``qualification_time`` periods
 after the trigger: the start of the first event that stops a flow of that part, or of
 a part in its BOM (for an alternate: of the line's child).
+
+The **bottleneck** of an end item's shortfall is found by following causes down: a part
+short of its requirement for want of material names the binding line whose members could
+make the fewest units of it (the first such line on a tie), one that could not place its
+order names itself.
 """
 
 from __future__ import annotations
@@ -88,13 +98,37 @@ class _Plan:
     alt_primary_part: np.ndarray  # ... and the part of their line's own child
     mem_in_tier: tuple[np.ndarray, ...]  # per priority tier: (M, 1) mask
     demand_in_tier: tuple[np.ndarray, ...]  # per priority tier: (P, 1) mask
+    ends_in: dict[int, np.ndarray]  # per level (by its first part): the end items on it
+    parent_mem_ptr: np.ndarray  # (P + 1,) members of part p's lines: [ptr[p], ptr[p + 1])
     assemblies: np.ndarray  # the parts with a BOM ...
     assembly_line_starts: np.ndarray  # ... and where their lines start (reduceat offsets)
-    instant_src: np.ndarray  # (S, 1) bool: an assembly's source with no delay (output usable at once)
+    delayed: np.ndarray  # the sources with a delay ...
+    delayed_delay: np.ndarray  # ... and their delays
+    scattered: np.ndarray  # the delayed sources of the levels shipped by one scatter ...
+    scattered_delay: np.ndarray  # ... their delays
+    sliced_levels: tuple  # the levels shipped slice by slice
+    zero_to_part: object  # (P, S) sums over each part's sources with no delay; None when there are none
+    instant_to_part: object  # (P, S) the same over assemblies' sources; None when there are none
 
     @property
     def tiered(self) -> bool:
         return self.net.n_tiers > 1
+
+
+def _cells(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-D (rows, K) mask, through its flat view (row-major order)."""
+    flat = np.flatnonzero(mask)
+    K = mask.shape[1]
+    return (flat, np.zeros(len(flat), dtype=np.int64)) if K == 1 else np.divmod(flat, K)
+
+
+def _only(matrix, columns: np.ndarray):
+    """``matrix`` keeping the columns in the boolean mask ``columns`` (None if none)."""
+    if not columns.any():
+        return None
+    out = matrix[:, np.flatnonzero(columns)]
+    # the columns keep their places, so the product takes the full vector
+    return type(matrix)((out.data, np.flatnonzero(columns)[out.indices], out.indptr), shape=matrix.shape)
 
 
 def _plan(net: Network, events: list[ScenarioEvents], T: int) -> _Plan:
@@ -136,9 +170,17 @@ def _plan(net: Network, events: list[ScenarioEvents], T: int) -> _Plan:
         alt_primary_part=net.primary_part_of_line[net.mem_line[alt_mem]],
         mem_in_tier=tuple((net.mem_tier == q)[:, None] for q in range(net.n_tiers)),
         demand_in_tier=tuple((net.demand_tier == q)[:, None] for q in range(net.n_tiers)),
+        ends_in={lv.a: e for lv in net.levels if len(e := np.flatnonzero(net.demand_rate[lv.a:lv.b] > 0) + lv.a)},
+        parent_mem_ptr=np.searchsorted(net.line_parent[net.mem_line], np.arange(net.n_parts + 1)),
         assemblies=np.flatnonzero(net.has_bom),
         assembly_line_starts=np.searchsorted(net.line_parent, np.flatnonzero(net.has_bom)),
-        instant_src=((net.src_delay == 0) & net.has_bom[net.src_part])[:, None],
+        delayed=np.flatnonzero(net.src_delay > 0),
+        delayed_delay=net.src_delay[net.src_delay > 0],
+        scattered=np.concatenate([lv.sa + lv.delayed for lv in net.levels if lv.scatter] or [np.zeros(0, dtype=np.int64)]),
+        scattered_delay=np.concatenate([lv.delayed_delay for lv in net.levels if lv.scatter] or [np.zeros(0, dtype=np.int64)]),
+        sliced_levels=tuple(lv for lv in net.levels if not lv.scatter),
+        zero_to_part=_only(net.part_by_src, net.src_delay == 0),
+        instant_to_part=_only(net.part_by_src, (net.src_delay == 0) & net.has_bom[net.src_part]),
     )
 
 
@@ -154,6 +196,7 @@ class _Routing:
     quota: np.ndarray  # (S, K)
     usable_src: np.ndarray  # (S, K) bool
     usable_mem: np.ndarray  # (M, K) bool
+    supply: np.ndarray  # (P, K) what each part's usable sources can ship
     req: np.ndarray  # (P, K)
     target: np.ndarray  # (P, K)
     w_norm: np.ndarray  # (S, K)
@@ -161,7 +204,7 @@ class _Routing:
 
     def update(self, cols: list[int], other: "_Routing") -> None:
         """Take ``other``'s figures (computed for ``cols`` only) into those columns."""
-        for name in ("quota", "usable_src", "usable_mem", "req", "target", "w_norm", "room"):
+        for name in ("quota", "usable_src", "usable_mem", "supply", "req", "target", "w_norm", "room"):
             getattr(self, name)[:, cols] = getattr(other, name)
 
 
@@ -175,14 +218,14 @@ class _State:
     src_stock: np.ndarray  # (S, K) stock held at the sources
     has_src_stock: bool
     cause: np.ndarray  # (P, K) why each part last fell short: a part index
-    backorder: np.ndarray  # (P, K) refill claims on each part it could not serve last period
+    backorder: np.ndarray | None  # (P, K) refill claims on each part it could not serve last period
     routing: _Routing | None = None
 
 
 def _steady_state(plan: _Plan) -> _State:
     """Period 0's state: pipelines full at the normal flow, stocks as the model gives them."""
     net, K, W = plan.net, plan.K, plan.W
-    base_flow = (net.src_share * net.requirement[net.src_part])[:, None]  # (S, 1)
+    base_flow = net.src_base_flow[:, None]  # (S, 1)
     pipe = np.zeros((W, net.n_sources, K))
     for d in np.unique(net.src_delay):
         if d == 0:
@@ -198,23 +241,43 @@ def _steady_state(plan: _Plan) -> _State:
         src_stock=src_stock,
         has_src_stock=bool(src_stock.any()),
         cause=np.repeat(np.arange(net.n_parts)[:, None], K, axis=1),
-        backorder=np.zeros((net.n_parts, K)),
+        backorder=None,
     )
 
 
 def _deliver(plan: _Plan, st: _State, lv: Level, x: np.ndarray, t: int) -> None:
     """Shipments ``x`` of a level's sources: into the pipeline, or straight into stock
     when their delay is zero."""
-    sa, parts = lv.sa, slice(lv.a, lv.b)
-    for run in lv.delay_runs:
-        st.pipe[(t + run.delay) % plan.W, sa + run.start:sa + run.stop] += x[run.start:run.stop]
+    parts, sa, W = slice(lv.a, lv.b), lv.sa, plan.W
+    if lv.scatter:  # many short runs: one scatter (no two sources share a cell)
+        st.pipe[(t + lv.delayed_delay) % W, sa + lv.delayed] += x[lv.delayed]
+    else:
+        for run in lv.delay_runs:  # a level's sources of one delay are one slice
+            st.pipe[(t + run.delay) % W, sa + run.start:sa + run.stop] += x[run.start:run.stop]
     total = lv.src_to_part @ x
     zero = lv.zero_run
     if zero is not None:
-        now = lv.src_to_part[:, zero.start:zero.stop] @ x[zero.start:zero.stop]
+        now = lv.zero_to_part @ x[zero.start:zero.stop]
         st.on_hand[parts] += now
         total -= now
     st.on_order[parts] += total
+
+
+def _deliver_all(plan: _Plan, st: _State, x: np.ndarray, t: int) -> None:
+    """:func:`_deliver` for every source at once (each part's figures the same)."""
+    W = plan.W
+    if len(plan.scattered):
+        st.pipe[(t + plan.scattered_delay) % W, plan.scattered] += x[plan.scattered]
+    for lv in plan.sliced_levels:
+        sa = lv.sa
+        for run in lv.delay_runs:
+            st.pipe[(t + run.delay) % W, sa + run.start:sa + run.stop] += x[sa + run.start:sa + run.stop]
+    total = plan.net.part_by_src @ x
+    if plan.zero_to_part is not None:
+        now = plan.zero_to_part @ x
+        st.on_hand += now
+        total -= now
+    st.on_order += total
 
 
 # --- the phases of a period -------------------------------------------------------------
@@ -226,7 +289,7 @@ def _events(plan: _Plan, st: _State, t: int) -> None:
     net = plan.net
     if t in plan.changes:
         cols = sorted(plan.changes[t])
-        routing = _routing(plan, cols, t)
+        routing = _routing(plan, cols, t, st.routing)
         if len(cols) == plan.K:
             st.routing = routing
         else:
@@ -242,12 +305,11 @@ def _events(plan: _Plan, st: _State, t: int) -> None:
         st.on_order[:, cols] = net.part_by_src @ st.pipe[:, :, cols].sum(axis=0)
 
 
-def _routing(plan: _Plan, cols: list[int], t: int) -> _Routing:
-    """The routing of columns ``cols`` from period ``t`` on."""
+def _routing(plan: _Plan, cols: list[int], t: int, previous: "_Routing | None") -> _Routing:
+    """The routing of columns ``cols`` from period ``t`` on (``previous``: the one in
+    force until now)."""
     net = plan.net
-    S = net.n_sources
-    src_part, part_by_src = net.src_part, net.part_by_src
-    sev = np.zeros((S, len(cols)))
+    sev = np.zeros((net.n_sources, len(cols)))
     for j, k in enumerate(cols):
         for ev in plan.events[k].events:
             if ev.start <= t < ev.stop:
@@ -255,16 +317,35 @@ def _routing(plan: _Plan, cols: list[int], t: int) -> _Routing:
     quota = np.where(sev > 0, (1.0 - sev) * net.src_ref_flow[:, None], np.inf)
     usable_src = plan.src_usable_from[:, cols] <= t
     usable_mem = plan.mem_usable_from[:, cols] <= t
-    req, target = _route(net, quota, usable_src, usable_mem, len(cols))
-    # order split: shares among usable sources, equal where no usable one has a share
+    room = np.where(usable_src, np.minimum(quota, net.src_capacity[:, None]), 0.0)
+    supply = _supply_capability(net, room)
+    before = (lambda name: getattr(previous, name)[:, cols]) if previous is not None else None
+    if before is not None and np.array_equal(before("supply"), supply) and np.array_equal(before("usable_mem"), usable_mem):
+        # what can be supplied is as before (a source that qualified adds nothing to an
+        # unlimited part, say): the requirements are too
+        req, target = before("req"), before("target")
+    else:
+        req, target = _route(net, supply, usable_mem, len(cols))
+    if before is not None and np.array_equal(before("usable_src"), usable_src):
+        w_norm = before("w_norm")  # the same sources usable: the same split
+    else:
+        w_norm = _order_split(net, usable_src)
+    return _Routing(quota, usable_src, usable_mem, supply, req, target, w_norm, room)
+
+
+def _order_split(net: Network, usable_src: np.ndarray) -> np.ndarray:
+    """(S, K): each source's part of its part's order, by share among the usable
+    sources, equally where no usable one has a share."""
+    src_part, part_by_src = net.src_part, net.part_by_src
     w = net.src_share[:, None] * usable_src
     wsum = part_by_src @ w
     n_usable = part_by_src @ usable_src.astype(float)
-    w = np.where((wsum[src_part] <= 0) & usable_src, 1.0 / np.maximum(n_usable[src_part], 1.0), w)
-    wsum = part_by_src @ w
-    w_norm = np.where(wsum[src_part] > 0, w / np.where(wsum[src_part] > 0, wsum[src_part], 1.0), 0.0)
-    room = np.where(usable_src, np.minimum(quota, net.src_capacity[:, None]), 0.0)
-    return _Routing(quota, usable_src, usable_mem, req, target, w_norm, room)
+    equal = (wsum[src_part] <= 0) & usable_src
+    if equal.any():
+        w = np.where(equal, 1.0 / np.maximum(n_usable[src_part], 1.0), w)
+        wsum = part_by_src @ w
+    total = wsum[src_part]
+    return np.where(total > 0, w / np.where(total > 0, total, 1.0), 0.0)
 
 
 def _arrivals(plan: _Plan, st: _State, t: int) -> None:
@@ -285,7 +366,7 @@ class _Orders:
     order: np.ndarray  # (P, K) units ordered
     prod: np.ndarray  # (S, K) what each source makes (beyond its own stock)
     desired: np.ndarray  # (P, K) builds wanted of each assembly
-    instant: np.ndarray  # (P, K) at most what lands this period from builds with no delay
+    instant: np.ndarray | None  # (P, K) at most what lands this period from builds with no delay
     supply_short: np.ndarray  # (P, K) bool: could not place its requirement
 
 
@@ -298,7 +379,9 @@ def _ordering(plan: _Plan, st: _State, t: int) -> _Orders:
     cap_src = net.src_capacity[:, None]
     # refills its parents asked for and did not get count against the position: the
     # part orders for them rather than lend out stock its own plan counts on
-    short_pos = r.target - (st.on_hand + st.on_order) + st.backorder
+    short_pos = r.target - (st.on_hand + st.on_order)
+    if st.backorder is not None:
+        short_pos += st.backorder
     order = np.minimum(np.maximum(r.req + short_pos, 0.0), net.capacity[:, None])
     # under a capacity limit the expedited gap goes first, the share split after
     base = order - np.clip(short_pos, 0.0, order)
@@ -322,13 +405,14 @@ def _ordering(plan: _Plan, st: _State, t: int) -> _Orders:
     # sources of parts without a BOM ship everything now; assemblies ship their own
     # stock now and build below, limited by their children
     first = np.where(plan.is_leaf_src[:, None], ship, from_stock)
-    for lv in net.levels:
-        _deliver(plan, st, lv, first[lv.sa:lv.sb], t)
+    _deliver_all(plan, st, first, t)
+    desired = part_by_src @ np.where(plan.is_leaf_src[:, None], 0.0, prod)
+    instant = plan.instant_to_part @ prod if plan.instant_to_part is not None else None
     return _Orders(
         order=order,
         prod=prod,
-        desired=part_by_src @ np.where(plan.is_leaf_src[:, None], 0.0, prod),
-        instant=part_by_src @ np.where(plan.instant_src, prod, 0.0),
+        desired=desired,
+        instant=instant,
         # a refill beyond the requirement that finds no room is no bottleneck: it names
         # nothing a planner could act on
         supply_short=unmet > np.maximum(order - r.req, 0.0) + _TOL,
@@ -339,9 +423,10 @@ def _ordering(plan: _Plan, st: _State, t: int) -> _Orders:
 class _Claims:
     """What each line member claims of its part, and the share of claims each part serves.
 
-    A claim has two layers per priority tier, served in order: first what the parent
-    needs at its requirement (and an end item's own plan), then the rest -- a refill
-    above the requirement, and what an alternate stands in for. The rest is served only
+    A claim has two layers per priority tier: what the parent needs at its requirement
+    (and an end item's own plan), and the rest -- a refill above the requirement, and
+    what an alternate stands in for. Every tier's requirement is served first, highest
+    priority first; then the rest, by tier. The rest is served only
     from stock the requirement of the coming periods does not count on (see
     :func:`_spare`), so a sibling's refill never starves a line that can build; a refill
     left unserved becomes a backorder the part orders for. ``by_part``
@@ -351,22 +436,28 @@ class _Claims:
     """
 
     base: np.ndarray  # (M, K) the claim at the parent's requirement
-    rest: np.ndarray  # (M, K) the claim beyond it
-    refill: np.ndarray  # (tiers, P, K) the primaries' claims beyond the requirement, per part
+    rest_mem: np.ndarray  # the claims beyond it, few: member, column, units, by member then column
+    rest_col: np.ndarray
+    rest: np.ndarray
+    refill: np.ndarray | None  # (tiers, P, K) the primaries' claims beyond the requirement, per part
     by_part: np.ndarray  # (layers, P, K)
     rho: np.ndarray  # (layers, P, K)
-    line_reach: np.ndarray  # (L, K) parents' units a line's members could make, had it their whole stock
+    line_reach: np.ndarray  # (L, K) units of its parent a line's members could make, had it their whole stock
+    has_rest: bool = True  # some claim goes beyond the requirement (else the rest layers are empty)
 
 
 def _buildable(plan: _Plan, st: _State, orders: _Orders) -> tuple[np.ndarray, np.ndarray]:
     """Per part: the builds it wants, capped by what each of its lines could get this
-    period if it had its members' whole stock (and their output with no delay); and
-    per line, those parent units. A parent that cannot build -- another of its inputs
-    is cut -- claims nothing of the children it shares with a sibling that can.
+    period had it its members' whole stock (and their output with no delay); and per
+    line, those units of the parent. A parent that cannot build -- another of its
+    inputs is cut -- claims nothing of the children it shares with a sibling that can.
     """
     net, r = plan.net, st.routing
     ub = orders.desired.copy()
-    reach = (st.on_hand + orders.instant)[net.mem_part] * r.usable_mem
+    held = st.on_hand + orders.instant if orders.instant is not None else st.on_hand
+    reach = held[net.mem_part]
+    if len(plan.alt_mem):  # a line's own child is always usable; an alternate once qualified
+        reach[plan.alt_mem] *= r.usable_mem[plan.alt_mem]
     per_unit = (net.line_by_mem @ reach) / net.line_qty[:, None]
     lim = np.minimum.reduceat(per_unit, plan.assembly_line_starts, axis=0)
     ub[plan.assemblies] = np.minimum(ub[plan.assemblies], lim)
@@ -383,29 +474,51 @@ def _claims(plan: _Plan, st: _State, orders: _Orders) -> _Claims:
     by_part = np.zeros((layers, P, K))
     for q in range(net.n_tiers):
         by_part[2 * q] += plan.rate * plan.demand_in_tier[q]
+    none = np.zeros(0, dtype=np.int64)
     if not M:
-        return _Claims(np.zeros((0, K)), np.zeros((0, K)), np.zeros((net.n_tiers, P, K)), by_part,
-                       np.ones((layers, P, K)), np.zeros((0, K)))
+        return _Claims(np.zeros((0, K)), none, none, np.zeros(0), None, by_part,
+                       np.ones((layers, P, K)), np.zeros((0, K)), has_rest=False)
     ub, line_reach = _buildable(plan, st, orders)
-    claim = plan.line_qty_mem * ub[plan.mem_parent]
-    base = np.where(net.mem_is_primary[:, None],
-                    plan.line_qty_mem * np.minimum(ub, r.req)[plan.mem_parent], 0.0)
+    capped = np.minimum(ub, r.req)
+    base = plan.line_qty_mem * capped[plan.mem_parent]
     if len(plan.alt_mem):
-        short = np.maximum(claim[plan.alt_mem] - st.on_hand[plan.alt_primary_part], 0.0)
-        claim[plan.alt_mem] = short * r.usable_mem[plan.alt_mem]
-    rest = claim - base
-    refill_mem = np.where(net.mem_is_primary[:, None], rest, 0.0)
-    refill = np.zeros((net.n_tiers, P, K))
+        base[plan.alt_mem] = 0.0  # an alternate only stands in: nothing at the requirement
     for q in range(net.n_tiers):
-        if plan.tiered:
-            by_part[2 * q] += net.part_by_mem @ (base * plan.mem_in_tier[q])
-            by_part[2 * q + 1] += net.part_by_mem @ (rest * plan.mem_in_tier[q])
-            refill[q] = net.part_by_mem @ (refill_mem * plan.mem_in_tier[q])
-        else:
-            by_part[0] += net.part_by_mem @ base
-            by_part[1] += net.part_by_mem @ rest
-            refill[0] = net.part_by_mem @ refill_mem
-    return _Claims(base, rest, refill, by_part, np.ones((layers, P, K)), line_reach)
+        by_part[2 * q] += net.part_by_mem @ (base * plan.mem_in_tier[q] if plan.tiered else base)
+    # beyond the requirement claim only the members of parents refilling and the
+    # alternates in use: few, so they are kept and summed where they are
+    par, col = _cells(ub > capped)
+    n = plan.parent_mem_ptr[par + 1] - plan.parent_mem_ptr[par]
+    mem = np.repeat(plan.parent_mem_ptr[par], n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+    col = np.repeat(col, n)
+    keep = net.mem_is_primary[mem]
+    mem, col = mem[keep], col[keep]
+    qty = plan.line_qty_mem[mem, 0]
+    val = qty * ub[net.line_parent[net.mem_line[mem]], col] - qty * capped[net.line_parent[net.mem_line[mem]], col]
+    if len(plan.alt_mem):
+        claim = plan.line_qty_mem[plan.alt_mem] * ub[plan.mem_parent[plan.alt_mem]]
+        short = np.maximum(claim - st.on_hand[plan.alt_primary_part], 0.0) * r.usable_mem[plan.alt_mem]
+        a_row, a_col = _cells(short > 0)
+        mem = np.concatenate([mem, plan.alt_mem[a_row]])
+        col = np.concatenate([col, a_col])
+        val = np.concatenate([val, short[a_row, a_col]])
+    order = np.lexsort((col, mem))
+    mem, col, val = mem[order], col[order], val[order]
+    keep = val > 0
+    mem, col, val = mem[keep], col[keep], val[keep]
+    has_rest = len(mem) > 0
+    refill = np.zeros((net.n_tiers, P, K)) if has_rest else None
+    if has_rest:
+        # in member order, as the matrix would sum them
+        cell = net.mem_part[mem] * K + col
+        tier = net.mem_tier[mem] if plan.tiered else np.zeros(len(mem), dtype=np.int64)
+        primary = net.mem_is_primary[mem]
+        for q in range(net.n_tiers):
+            in_q = tier == q
+            by_part[2 * q + 1] = np.bincount(cell[in_q], weights=val[in_q], minlength=P * K).reshape(P, K)
+            sel = in_q & primary
+            refill[q] = np.bincount(cell[sel], weights=val[sel], minlength=P * K).reshape(P, K)
+    return _Claims(base, mem, col, val, refill, by_part, np.ones((layers, P, K)), line_reach, has_rest=has_rest)
 
 
 def _settle(plan: _Plan, st: _State, claims: _Claims, a: int, b: int, t: int, produced_t: np.ndarray) -> None:
@@ -413,22 +526,38 @@ def _settle(plan: _Plan, st: _State, claims: _Claims, a: int, b: int, t: int, pr
     (see :class:`_Claims`), and let the end items among them deliver."""
     on_hand, rho = st.on_hand, claims.rho
     left = np.maximum(on_hand[a:b], 0.0)
-    planned = np.zeros_like(left)  # requirement claims of this tier and the ones above: kept for them
-    for q in range(len(rho)):
+    tiers = len(rho) // 2
+    # every tier's requirement first, highest priority first ...
+    for q in range(0, 2 * tiers, 2):
         c = claims.by_part[q, a:b]
-        if q % 2 == 0:
-            give = np.minimum(c, left)
-            planned += c
-        else:
-            give = np.zeros_like(c)
-            need = np.nonzero(c > _TOL)
-            if len(need[0]):
-                spare = _spare(plan, st, need[0] + a, need[1], left[need], planned[need], t)
-                give[need] = np.minimum(c[need], spare)
-        rho[q, a:b] = np.where(c > _TOL, give / np.where(c > _TOL, c, 1.0), 1.0)
+        give = np.minimum(c, left)
+        np.divide(give, c, out=rho[q, a:b], where=c > _TOL)  # 1 where nothing is claimed
         left = left - give
-    ends = np.flatnonzero(plan.is_end[a:b]) + a
-    if len(ends):
+    if not claims.has_rest:  # nothing goes beyond the requirement: those layers are served whole
+        return _deliver_end_items(plan, st, claims, a, produced_t)
+    # ... then what goes beyond it, by tier, from stock no coming period's requirement
+    # (of any tier) counts on
+    planned = claims.by_part[0:2 * tiers:2, a:b].sum(axis=0) if tiers > 1 else claims.by_part[0, a:b]
+    for q in range(1, 2 * tiers, 2):
+        c = claims.by_part[q, a:b]
+        claimed = c > _TOL
+        if claimed.any():
+            layer = rho[q, a:b]
+            layer[claimed] = 0.0  # nothing, unless there is spare stock
+            need = _cells(claimed & (left > 0.0))
+            if len(need[0]):
+                give = np.minimum(c[need], _spare(plan, st, need[0] + a, need[1], left[need], planned[need], t))
+                layer[need] = give / c[need]
+                left[need] -= give
+    _deliver_end_items(plan, st, claims, a, produced_t)
+
+
+def _deliver_end_items(plan: _Plan, st: _State, claims: _Claims, a: int, produced_t: np.ndarray) -> None:
+    """The end items of the level starting at part ``a`` deliver what their share of
+    their own stock allows, never above plan."""
+    on_hand, rho = st.on_hand, claims.rho
+    ends = plan.ends_in.get(a)
+    if ends is not None:
         rate = plan.rate
         r_end = rho[2 * plan.net.demand_tier[ends], ends]
         out = np.minimum(rate[ends], r_end * rate[ends])
@@ -442,10 +571,10 @@ def _spare(plan: _Plan, st: _State, parts: np.ndarray, cols: np.ndarray, left: n
     """What parts can give beyond their requirement claims without missing them later.
 
     For each (part, column) pair: the stock ``left`` after this period's requirement
-    claims, less the worst shortfall ahead -- over the periods until everything now in
-    the pipeline has landed, the requirement ``planned`` each period against the goods
-    due. A refill or an alternate takes only that, so it never takes what the
-    requirement of a coming period counts on.
+    claims, less the worst shortfall ahead -- over the part's longest delay, the periods
+    before anything it orders now can land, the requirement ``planned`` each period
+    against the goods already due. A refill or an alternate takes only that, so it
+    never takes what the requirement of a coming period counts on.
     """
     net, W = plan.net, plan.W
     if W <= 1:
@@ -455,11 +584,17 @@ def _spare(plan: _Plan, st: _State, parts: np.ndarray, cols: np.ndarray, left: n
     pair = np.repeat(np.arange(len(parts)), n)
     flat = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
     srcs = net.src_by_part[np.repeat(ptr[parts], n) + flat]
-    slots = (t + np.arange(1, W)) % W
-    due_src = st.pipe[slots[:, None], srcs[None, :], cols[pair][None, :]]  # (W - 1, sources of the pairs)
-    due = np.zeros((W - 1, len(parts)))
-    np.add.at(due, (slice(None), pair), due_src)
-    worst = np.minimum(np.cumsum(due - planned[None, :], axis=0).min(axis=0), 0.0)
+    # a pair looks ahead over its part's longest delay: from then on what the part orders
+    # now (backorders included) lands too
+    starts = np.cumsum(n) - n  # every part has a source
+    ahead = np.maximum.reduceat(net.src_delay[srcs], starts)
+    if not ahead.max(initial=0):
+        return left
+    j = np.arange(1, int(ahead.max()) + 1)
+    due_src = st.pipe[((t + j) % W)[:, None], srcs[None, :], cols[pair][None, :]]  # (periods ahead, sources)
+    due = np.add.reduceat(due_src, starts, axis=1)
+    short = np.where(j[:, None] <= ahead[None, :], np.cumsum(due - planned[None, :], axis=0), 0.0)
+    worst = np.minimum(short.min(axis=0), 0.0)
     return np.clip(left + worst, 0.0, left)
 
 
@@ -469,8 +604,17 @@ def _build_level(plan: _Plan, st: _State, orders: _Orders, claims: _Claims, lv: 
     src_part = net.src_part
     line_qty = net.line_qty[:, None]
     m = slice(lv.ma, lv.mb)
-    layer, part = 2 * net.mem_tier[m], net.mem_part[m]
-    ent = (claims.rho[layer, part] * claims.base[m] + claims.rho[layer + 1, part] * claims.rest[m]) * r.usable_mem[m]
+    part = net.mem_part[m]
+    # what each member may take: its share of the part's stock, layer by layer (a claim on
+    # an alternate not yet usable is 0 already)
+    layer = 2 * net.mem_tier[m] if plan.tiered else None
+    ent = claims.rho[0][part] * claims.base[m] if layer is None else claims.rho[layer, part] * claims.base[m]
+    if claims.has_rest:
+        lo, hi = np.searchsorted(claims.rest_mem, (lv.ma, lv.mb))
+        if hi > lo:
+            mem, col = claims.rest_mem[lo:hi], claims.rest_col[lo:hi]
+            upper = 2 * net.mem_tier[mem] + 1 if plan.tiered else 1
+            ent[mem - lv.ma, col] += claims.rho[upper, net.mem_part[mem], col] * claims.rest[lo:hi]
     line_av = lv.line_by_mem @ ent
     ratio = line_av / line_qty[lv.la:lv.lb]
     lim = np.minimum.reduceat(ratio, lv.parent_starts, axis=0)
@@ -488,25 +632,20 @@ def _build_level(plan: _Plan, st: _State, orders: _Orders, claims: _Claims, lv: 
     frac = np.where(dsl > _TOL, build / np.where(dsl > _TOL, dsl, 1.0), 0.0)
     out = orders.prod[srcs] * frac[src_part[srcs] - lv.a]
     held_back = build < dsl - _TOL
-    if held_back.any() and len(lv.rank_groups) > 1:
-        want = orders.prod[srcs]
-        quick = np.zeros_like(want)
-        left = build.copy()
-        for g in lv.rank_groups:
-            idx = g.positions
-            tot = g.to_part @ want[idx]
-            f = np.where(tot > _TOL, np.minimum(1.0, left / np.where(tot > _TOL, tot, 1.0)), 0.0)
-            quick[idx] = want[idx] * f[g.owner]
-            left = np.maximum(left - g.to_part @ quick[idx], 0.0)
-        out = np.where(held_back[src_part[srcs] - lv.a], quick, out)
+    if len(lv.rank_groups) > 1 and (n_back := np.count_nonzero(held_back)):
+        if n_back * 8 < held_back.size:  # few: work on their sources alone
+            out = _quickest_first(lv, orders.prod[srcs], build, held_back, out)
+        else:
+            out = _quickest_first_level(lv, orders.prod[srcs], build, held_back, out)
     _deliver(plan, st, lv, out, t)
     # why a part fell short of its requirement (building above it to refill the pipeline
     # is not a shortfall): a binding line's child, or its own supply
     cause = st.cause
     mat_short = build < np.minimum(dsl, r.req[lv.a:lv.b]) - _TOL
     if mat_short.any():
-        # the binding lines; of those, the one whose members hold the least (a parent
-        # that cannot build claims nothing, so every line looks alike), the first on a tie
+        # the binding lines; of those, the one whose members could make the fewest units
+        # (a parent that cannot build claims nothing, so every line looks alike), the
+        # first on a tie
         par = net.line_parent[lv.la:lv.lb] - lv.a
         binding = ratio <= lim[par] + _TOL
         reach = np.where(binding, claims.line_reach[lv.la:lv.lb], np.inf)
@@ -521,6 +660,45 @@ def _build_level(plan: _Plan, st: _State, orders: _Orders, claims: _Claims, lv: 
         cause[lv.a:lv.b] = np.where(sshort, np.arange(lv.a, lv.b)[:, None], cause[lv.a:lv.b])
 
 
+def _quickest_first(lv: Level, want: np.ndarray, build: np.ndarray, held_back: np.ndarray,
+                    out: np.ndarray) -> np.ndarray:
+    """``out`` with the sources of the parts held back (``build`` below what they
+    wanted) building quickest first: each delay rank in turn gets what is left, its
+    sources in proportion to what they ``want``."""
+    parts, cols = _cells(held_back)
+    ptr = lv.part_src_ptr
+    n = ptr[parts + 1] - ptr[parts]
+    pair = np.repeat(np.arange(len(parts)), n)
+    at = np.repeat(ptr[parts], n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+    src, col, rank = lv.part_src[at], cols[pair], lv.part_src_rank[at]
+    w = want[src, col]
+    left = build[parts, cols].copy()
+    quick = np.zeros(len(src))
+    for r in range(int(rank.max(initial=-1)) + 1):
+        sel = np.flatnonzero(rank == r)
+        tot = np.bincount(pair[sel], weights=w[sel], minlength=len(parts))
+        f = np.where(tot > _TOL, np.minimum(1.0, left / np.where(tot > _TOL, tot, 1.0)), 0.0)
+        quick[sel] = w[sel] * f[pair[sel]]
+        left = np.maximum(left - np.bincount(pair[sel], weights=quick[sel], minlength=len(parts)), 0.0)
+    out = out.copy()
+    out[src, col] = quick
+    return out
+
+
+def _quickest_first_level(lv: Level, want: np.ndarray, build: np.ndarray, held_back: np.ndarray,
+                          out: np.ndarray) -> np.ndarray:
+    """:func:`_quickest_first` over the whole level at once (the same figures)."""
+    quick = np.zeros_like(want)
+    left = build.copy()
+    for g in lv.rank_groups:
+        idx = g.positions
+        tot = g.to_part @ want[idx]
+        f = np.where(tot > _TOL, np.minimum(1.0, left / np.where(tot > _TOL, tot, 1.0)), 0.0)
+        quick[idx] = want[idx] * f[g.owner]
+        left = np.maximum(left - g.to_part @ quick[idx], 0.0)
+    return np.where(held_back[lv.src_owner], quick, out)
+
+
 def _building(plan: _Plan, st: _State, orders: _Orders, t: int, produced_t: np.ndarray) -> None:
     """Leaves up: settle each level's stock over its claims, build the next level."""
     net = plan.net
@@ -531,7 +709,10 @@ def _building(plan: _Plan, st: _State, orders: _Orders, t: int, produced_t: np.n
         if lv.has_lines:
             _build_level(plan, st, orders, claims, lv, t)
         _settle(plan, st, claims, lv.a, lv.b, t, produced_t)
-    st.backorder = sum(claims.refill[q] * (1.0 - claims.rho[2 * q + 1]) for q in range(plan.net.n_tiers))
+    if claims.refill is None:
+        st.backorder = None
+    else:
+        st.backorder = sum(claims.refill[q] * (1.0 - claims.rho[2 * q + 1]) for q in range(plan.net.n_tiers))
 
 
 def _bottleneck(plan: _Plan, st: _State, produced_t: np.ndarray, bneck_t: np.ndarray) -> None:
@@ -723,12 +904,18 @@ def _expedite(unmet, ship, room, w_norm, by_part, placeable) -> None:
     unmet[pp, cc] = left
 
 
-def _route(cm: Network, quota, usable_src, usable_mem, K: int) -> tuple[np.ndarray, np.ndarray]:
+def _supply_capability(cm: Network, room: np.ndarray) -> np.ndarray:
+    """(P, K): what each part's sources can ship a period (``room`` each, 0 when not
+    usable), capped by its capacity."""
+    return np.minimum(cm.capacity[:, None], cm.part_by_src @ np.minimum(room, _BIG))
+
+
+def _route(cm: Network, supply: np.ndarray, usable_mem, K: int) -> tuple[np.ndarray, np.ndarray]:
     """Requirements per part when each line's need follows capability (see module doc),
-    and each part's target position: ``(req, target)``, both (P, K)."""
+    given each part's :func:`_supply_capability`, and each part's target position:
+    ``(req, target)``, both (P, K)."""
     levels = cm.levels
-    fcap = np.where(usable_src, np.minimum(quota, cm.src_capacity[:, None]), 0.0)
-    capab = np.minimum(cm.capacity[:, None], cm.part_by_src @ np.minimum(fcap, _BIG))
+    capab = supply.copy()
     line_qty = cm.line_qty[:, None]
     for lv in levels[1:]:
         if lv.lb == lv.la:
