@@ -109,6 +109,7 @@ class _Plan:
     sliced_levels: tuple  # the levels shipped slice by slice
     zero_to_part: object  # (P, S) sums over each part's sources with no delay; None when there are none
     instant_to_part: object  # (P, S) the same over assemblies' sources; None when there are none
+    part_ahead: np.ndarray  # (P,) the part's longest delay: how far its spare stock looks ahead
 
     @property
     def tiered(self) -> bool:
@@ -181,7 +182,15 @@ def _plan(net: Network, events: list[ScenarioEvents], T: int) -> _Plan:
         sliced_levels=tuple(lv for lv in net.levels if not lv.scatter),
         zero_to_part=_only(net.part_by_src, net.src_delay == 0),
         instant_to_part=_only(net.part_by_src, (net.src_delay == 0) & net.has_bom[net.src_part]),
+        part_ahead=_longest_delay(net),
     )
+
+
+def _longest_delay(net: Network) -> np.ndarray:
+    """(P,) each part's longest source delay (every part has a source)."""
+    out = np.zeros(net.n_parts)
+    np.maximum.at(out, net.src_part, net.src_delay)
+    return out
 
 
 @dataclass(eq=False)
@@ -245,12 +254,20 @@ def _steady_state(plan: _Plan) -> _State:
     )
 
 
+def _scatter(pipe: np.ndarray, slots: np.ndarray, srcs: np.ndarray, x: np.ndarray) -> None:
+    """``pipe[slots, srcs] += x`` for distinct (slot, source) cells, on the rows of the
+    (W * S, K) view: one index per row rather than two."""
+    rows = pipe.reshape(-1, pipe.shape[2])
+    at = slots * pipe.shape[1] + srcs
+    rows[at] += x
+
+
 def _deliver(plan: _Plan, st: _State, lv: Level, x: np.ndarray, t: int) -> None:
     """Shipments ``x`` of a level's sources: into the pipeline, or straight into stock
     when their delay is zero."""
     parts, sa, W = slice(lv.a, lv.b), lv.sa, plan.W
     if lv.scatter:  # many short runs: one scatter (no two sources share a cell)
-        st.pipe[(t + lv.delayed_delay) % W, sa + lv.delayed] += x[lv.delayed]
+        _scatter(st.pipe, (t + lv.delayed_delay) % W, sa + lv.delayed, x[lv.delayed])
     else:
         for run in lv.delay_runs:  # a level's sources of one delay are one slice
             st.pipe[(t + run.delay) % W, sa + run.start:sa + run.stop] += x[run.start:run.stop]
@@ -267,7 +284,7 @@ def _deliver_all(plan: _Plan, st: _State, x: np.ndarray, t: int) -> None:
     """:func:`_deliver` for every source at once (each part's figures the same)."""
     W = plan.W
     if len(plan.scattered):
-        st.pipe[(t + plan.scattered_delay) % W, plan.scattered] += x[plan.scattered]
+        _scatter(st.pipe, (t + plan.scattered_delay) % W, plan.scattered, x[plan.scattered])
     for lv in plan.sliced_levels:
         sa = lv.sa
         for run in lv.delay_runs:
@@ -546,7 +563,15 @@ def _settle(plan: _Plan, st: _State, claims: _Claims, a: int, b: int, t: int, pr
             layer[claimed] = 0.0  # nothing, unless there is spare stock
             need = _cells(claimed & (left > 0.0))
             if len(need[0]):
-                give = np.minimum(c[need], _spare(plan, st, need[0] + a, need[1], left[need], planned[need], t))
+                give = c[need]
+                # what is sure to be spare: the stock beyond every period's requirement
+                # over the look-ahead, with nothing due (a margin keeps this exact)
+                ahead = plan.part_ahead[need[0] + a]
+                unsure = np.flatnonzero(left[need] - ahead * planned[need] < give * (1 + 1e-9) + 1e-9)
+                if len(unsure):
+                    pick = (need[0][unsure], need[1][unsure])
+                    give[unsure] = np.minimum(give[unsure], _spare(plan, st, pick[0] + a, pick[1], left[pick],
+                                                                   planned[pick], t))
                 layer[need] = give / c[need]
                 left[need] -= give
     _deliver_end_items(plan, st, claims, a, produced_t)
@@ -591,9 +616,14 @@ def _spare(plan: _Plan, st: _State, parts: np.ndarray, cols: np.ndarray, left: n
     if not ahead.max(initial=0):
         return left
     j = np.arange(1, int(ahead.max()) + 1)
-    due_src = st.pipe[((t + j) % W)[:, None], srcs[None, :], cols[pair][None, :]]  # (periods ahead, sources)
-    due = np.add.reduceat(due_src, starts, axis=1)
-    short = np.where(j[:, None] <= ahead[None, :], np.cumsum(due - planned[None, :], axis=0), 0.0)
+    # one flat gather: (periods ahead, sources of the pairs)
+    S, K = st.pipe.shape[1:]
+    at = ((t + j) % W * (S * K))[:, None] + (srcs * K + cols[pair])[None, :]
+    due = st.pipe.reshape(-1).take(at)
+    if len(srcs) > len(parts):
+        due = np.add.reduceat(due, starts, axis=1)
+    short = np.cumsum(due - planned[None, :], axis=0)
+    short[j[:, None] > ahead[None, :]] = 0.0
     worst = np.minimum(short.min(axis=0), 0.0)
     return np.clip(left + worst, 0.0, left)
 
