@@ -207,6 +207,15 @@ def fit(model: sc.Model, embargo: dict) -> dict:
     }}
 
 
+def within(events, horizon: int) -> list:
+    """The events that start within ``horizon`` periods: one starting later is a
+    scenario error (it could not happen in the run), so a drawn one is left out, which
+    is what it would do to the run."""
+    return [e for e in events if (e["start"] if isinstance(e, dict) else e.start) < horizon]
+
+
 def scenario(model: sc.Model, *embargoes: dict, horizon: int, disruptions=()) -> sc.Scenario:
-    """A scenario of drawn embargoes, fitted to ``model`` (see :func:`fit`)."""
-    return sc.Scenario(horizon=horizon, embargoes=[fit(model, e) for e in embargoes], disruptions=list(disruptions))
+    """A scenario of drawn embargoes, fitted to ``model`` (see :func:`fit`) and to the
+    horizon (see :func:`within`)."""
+    return sc.Scenario(horizon=horizon, embargoes=[fit(model, e) for e in within(embargoes, horizon)],
+                       disruptions=within(disruptions, horizon))

@@ -28,7 +28,6 @@ from supplychain.cli import app
 from supplychain.io.csv_out import csv_bytes
 from supplychain.model.periods import period_date
 from supplychain.reports.sim_report import (
-    EventLine,
     bottleneck_spans,
     render_simulation,
     simulation_dict,
@@ -36,6 +35,7 @@ from supplychain.reports.sim_report import (
     why_line,
 )
 from supplychain.sim import EndItemResult, SimulationResult
+from supplychain.sim.results import EventWindow
 
 DATA = Path(__file__).parent / "data"
 SCENARIO = str(DATA / "canada-stops-gears.yaml")
@@ -214,10 +214,10 @@ def _line(produced, *, event_start=2, unit_value=100.0, bottleneck=None) -> EndI
     return EndItemResult("drone", planned, produced, unit_value, event_start, tuple(bottleneck))
 
 
-def _result(*items: EndItemResult, stock=None, start_date=None) -> SimulationResult:
+def _result(*items: EndItemResult, stock=None, start_date=None, events=()) -> SimulationResult:
     first = items[0]
     return SimulationResult("hand", len(first.planned), "week", first.event_start,
-                            {r.item: r for r in items}, stock, start_date)
+                            {r.item: r for r in items}, stock, start_date, events)
 
 
 def test_why_line_for_a_stop_and_a_recovery():
@@ -279,9 +279,9 @@ def test_render_lists_events_and_dates(tmp_path):
 
     r = _line([4, 4, 4, 4, 0, 0, 4, 4])
     console = Console(width=80, record=True, soft_wrap=True, file=open(tmp_path / "out.txt", "w"))
-    console.print(render_simulation(_result(r), title="Hand case", model_name="one drone",
-                                    start_date=date(2024, 9, 2),
-                                    events=[EventLine("the ban", 2, 5)], width=80))
+    ban = EventWindow("the ban", "embargo", 2, 5, flows_stopped=1)
+    console.print(render_simulation(_result(r, start_date=date(2024, 9, 2), events=(ban,)),
+                                    title="Hand case", model_name="one drone", width=80))
     text = console.export_text()
     assert text.startswith("Hand case\nmodel: one drone; horizon 8 weeks, 2024-09-02 to 2024-10-21; period: week")
     # week 2 starts 14 days after 2 Sep 2024; week 5, the first free one, 35 days after: 7 Oct

@@ -25,6 +25,8 @@ MODULES = [
     "supplychain.network",
     "supplychain.network.rules",
     "supplychain.network.whatif",
+    "supplychain.sim.explain",
+    "supplychain.sim.results",
 ]
 
 

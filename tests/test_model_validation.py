@@ -388,9 +388,11 @@ def test_scenario_unknown_tag(scenario_file):
     assert info.value.problems[0].path == ("embargoes", 0, "items", "tags", 0)
 
 
-def test_scenario_end_before_start(scenario_file):
-    path = scenario_file("embargoes:\n  - {imposed_by: [US], start: 5, end: 3}\n")
-    with pytest.raises(ModelError, match="end 3 is before start 5"):
+@pytest.mark.parametrize("end", [3, 5])
+def test_scenario_end_not_after_start(scenario_file, end):
+    # end is exclusive: end == start would be an event of no period
+    path = scenario_file(f"embargoes:\n  - {{imposed_by: [US], start: 5, end: {end}}}\n")
+    with pytest.raises(ModelError, match=f"end {end} is not after start 5: .*set end to 6 or later"):
         load_scenario(path)
 
 

@@ -279,7 +279,7 @@ def test_first_start_counts_only_events_that_stop_something():
     model = content_model()
     _, ev = events_of(model, sc.Scenario(embargoes=[
         {"imposed_by": ["JP"], "start": 2},  # stops nothing: no supplier in Japan
-        {"imposed_by": ["US"], "start": 7, "end": 7},  # an empty window
+        {"imposed_by": ["US"], "start": 7, "duration": 0},  # an empty window
         {"imposed_by": ["CA"], "start": 9, "end": 12},
         {"imposed_by": ["US"], "start": 11},
     ]))

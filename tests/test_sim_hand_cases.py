@@ -697,10 +697,13 @@ def test_horizon_shorter_than_the_event(horizon, survive, lost):
     assert w.units_lost == pytest.approx(lost)
 
 
-def test_embargo_starting_after_the_horizon_is_no_event_within_it():
-    w = run(line(), ca(start=30), horizon=20).end_items["widget"]
+def test_embargo_starting_after_the_horizon_is_an_error_not_a_quiet_baseline():
+    # it could never happen in a 20-period run: saying "never binds" would mislead
+    with pytest.raises(sc.ModelError, match=r"starts in period 30, at or after the horizon \(20 periods: 0 to 19\)"):
+        run(line(), ca(start=30), horizon=20)
+    w = run(line(), ca(start=19), horizon=20).end_items["widget"]  # the last period: no loss yet
     assert_series(w.produced, BASELINE)
-    assert w.time_to_survive is None and w.time_to_recover is None and w.units_lost == 0
+    assert w.time_to_survive is None and w.units_lost == 0
 
 
 def test_no_event_keeps_the_flat_baseline_and_no_time_figures():

@@ -52,7 +52,7 @@ def test_recovery_time_order_supplier_country_default_horizon():
 
 
 def test_settings_are_checked():
-    with pytest.raises(InfeasibleError, match="start 60 must fall within the horizon"):
+    with pytest.raises(InfeasibleError, match=r"starts in period 60, at or after the horizon \(52 periods: 0 to 51\)"):
         stress_test(camera(), horizon=52, start=60, simulate=False)
     with pytest.raises(InfeasibleError, match="choose one of country, supplier, part"):
         stress_test(camera(), by="plant", simulate=False)
@@ -192,4 +192,4 @@ def test_cli_stress_test_bad_input_is_one_red_line(tmp_path):
     assert "file not found" in result.stderr
     result = run("stress-test", camera_file(tmp_path), "--horizon", 10, "--start", 12)
     assert result.exit_code == 1
-    assert "start 12 must fall within the horizon" in result.stderr
+    assert "starts in period 12, at or after the horizon (10 periods" in result.stderr

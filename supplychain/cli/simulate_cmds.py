@@ -1,4 +1,5 @@
-"""The ``simulate`` command: run one scenario and report what it does to every end item.
+"""The ``simulate`` and ``explain`` commands: what a scenario does to every end item,
+and why -- the flows each event stops and spares.
 
 A scenario file runs its events over its horizon; a model file alone runs the baseline
 (no event), which says so on stderr. The terminal report, ``--json`` (exactly the
@@ -18,8 +19,11 @@ from supplychain.cli.common import err, guarded, out, print_json
 from supplychain.io import load_any
 from supplychain.model.schema import DEFAULT_HORIZON
 from supplychain.io.csv_out import write_csv
-from supplychain.reports.sim_report import EventLine, render_simulation, simulation_dict
+from supplychain.errors import SupplyChainError
+from supplychain.reports.explain_report import render_explanation
+from supplychain.reports.sim_report import render_simulation, simulation_dict
 from supplychain.sim import simulate as run_simulation
+from supplychain.sim.explain import explain as explain_scenario
 
 
 
@@ -54,7 +58,6 @@ def simulate(
         err.print(f"{scenario_file} is a model file: running it with no event (the baseline)", markup=False)
         horizon = horizon or DEFAULT_HORIZON
     result = run_simulation(model, scenario, horizon=horizon, record_stock=stock)
-    start_date = scenario.start_date if scenario is not None else None
 
     if csv_file is not None:
         table = result.table()
@@ -68,13 +71,33 @@ def simulate(
     if as_json:
         print_json(simulation_dict(result, stock=stock))
         return
-    events = []
-    if scenario is not None:
-        for kind, listed in (("embargo", scenario.embargoes), ("disruption", scenario.disruptions)):
-            for k, e in enumerate(listed, 1):
-                events.append(EventLine(e.name or f"{kind} {k}", e.start, e.stop))
-        events.sort(key=lambda e: e.start)  # stable: file order among equal starts
     title = (scenario.name if scenario is not None else None) or (model.name if scenario is None else None)
     title = f"{title or scenario_file.stem} ({scenario_file.name})"
-    out.print(render_simulation(result, title=title, model_name=model.name, start_date=start_date,
-                                events=events, width=out.width))
+    out.print(render_simulation(result, title=title, model_name=model.name, width=out.width))
+
+
+@app.command()
+@guarded
+def explain(
+    scenario_file: Path = typer.Argument(..., metavar="SCENARIO", help="a scenario file", show_default=False),
+    horizon: Optional[int] = typer.Option(None, "--horizon", min=1,
+                                          help="periods to simulate (default: the scenario's)"),
+    as_json: bool = typer.Option(False, "--json", help="print every flow as JSON"),
+    csv_file: Optional[Path] = typer.Option(None, "--csv", help="also write one row per event and flow to this CSV file"),
+) -> None:
+    """Which flows each event stops and why, which it leaves alone and why, and the
+    path from each stopped flow to the end items it starves."""
+    model, scenario = load_any(scenario_file)
+    if scenario is None:
+        raise SupplyChainError(f"{scenario_file} is a model file: explain needs a scenario (a file that names "
+                               "its model and lists embargoes or disruptions)")
+    result = explain_scenario(model, scenario, horizon=horizon)
+    if csv_file is not None:
+        table = result.table()
+        write_csv(table, csv_file)
+        err.print(f"wrote {len(table[1])} rows to {csv_file}", markup=False)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    title = f"{scenario.name or scenario_file.stem} ({scenario_file.name})"
+    out.print(render_explanation(result, title=title, model_name=model.name, width=out.width))

@@ -21,7 +21,8 @@ from supplychain.errors import ModelError, ModelWarning, Problem
 from supplychain.io.safe_yaml import YamlProblem, read_yaml
 from supplychain.model.checks import check_model, check_scenario
 from supplychain.model.schema import Model, Scenario
-from supplychain.model.validate import existing_prefix, mark_checked, paused_collector, validate_model, validate_scenario
+from supplychain.model.validate import (existing_prefix, mark_checked, paused_collector, salvage_scenario,
+                                        validate_model, validate_scenario)
 from supplychain.network import capacity_shortfalls, compile_network
 from supplychain.network.whatif import apply
 
@@ -199,7 +200,23 @@ def load_scenario(path: str | Path) -> tuple[Model, Scenario]:
         raise ModelError([Problem("a scenario file must be a mapping (model, horizon, embargoes, …)", (), where)], file=where)
     scenario, problems = validate_scenario(data)
     if scenario is None:
-        raise ModelError(_located(problems, where, lines), file=where)
+        # the rule problems of the entries that did validate belong in the same report
+        rest, back = salvage_scenario(data, problems)
+        if rest is not None and rest.model is not None and (path.parent / rest.model).exists():
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ModelWarning)
+                    model = load_model(path.parent / rest.model)
+                    model = apply(model, rest.overrides) if rest.overrides else model
+            except ModelError:
+                model = None  # the model's own problems come once the scenario is fixed
+            if model is not None:
+                problems = problems + [Problem(p.message, back(p.path)) for p in check_scenario(model, rest)]
+        located = _located(problems, where, lines)
+        # in the file's order, line by line (a problem without a line last)
+        order = [_line(lines, p.path) if lines else None for p in located]
+        located = [p for _, p in sorted(zip(order, located), key=lambda x: (x[0] is None, x[0] or 0))]
+        raise ModelError(located, file=where)
     if scenario.model is None:
         raise ModelError([Problem("missing required field 'model' (the model file, relative to this one)", ("model",), where)], file=where)
     model_path = (path.parent / scenario.model)

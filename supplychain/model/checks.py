@@ -331,15 +331,33 @@ def check_disruption(vocab: Vocabulary, d: Disruption, path: tuple = ()) -> list
     return problems
 
 
-def check_scenario(model: Model | Vocabulary, scenario: Scenario) -> list[Problem]:
-    """A scenario's references against its model: countries, groups, items, ids.
+def start_outside(start: int, horizon: int) -> str | None:
+    """Why an event starting in period ``start`` cannot run within ``horizon`` periods,
+    or None when it can: the one rule for scenario events and the stress test's start.
+
+    >>> start_outside(200, 156)
+    'starts in period 200, at or after the horizon (156 periods: 0 to 155), so it never happens in this run; start it before period 156 or lengthen the horizon'
+    """
+    if 0 <= start < horizon:
+        return None
+    return (f"starts in period {start}, at or after the horizon ({horizon} periods: 0 to {horizon - 1}), "
+            f"so it never happens in this run; start it before period {horizon} or lengthen the horizon")
+
+
+def check_scenario(model: Model | Vocabulary, scenario: Scenario, *, horizon: int | None = None) -> list[Problem]:
+    """A scenario's references against its model -- countries, groups, items, ids --
+    and its events against the horizon (``horizon``, default the scenario's).
 
     Pass the model, or its :class:`Vocabulary` when many scenarios are checked.
     """
     vocab = model if isinstance(model, Vocabulary) else Vocabulary.of(model)
+    h = scenario.horizon if horizon is None else horizon
     problems: list[Problem] = []
-    for i, e in enumerate(scenario.embargoes):
-        problems += _check_embargo(vocab, e, ("embargoes", i))
-    for i, d in enumerate(scenario.disruptions):
-        problems += check_disruption(vocab, d, ("disruptions", i))
+    for kind, events in (("embargoes", scenario.embargoes), ("disruptions", scenario.disruptions)):
+        for i, e in enumerate(events):
+            problems += _check_embargo(vocab, e, (kind, i)) if kind == "embargoes" else \
+                check_disruption(vocab, e, (kind, i))
+            if (why := start_outside(e.start, h)) is not None:
+                what = "embargo" if kind == "embargoes" else "disruption"
+                problems.append(Problem(f"{what} {e.name or i + 1!r} {why}", (kind, i, "start")))
     return problems

@@ -254,6 +254,17 @@ class ItemFilter(_Frozen):
     parts: tuple[Id, ...] = ()
 
 
+def _check_window(event: Any) -> Any:
+    """An event's window: ``end`` or ``duration``, not both; ``end`` after ``start``."""
+    if event.end is not None and event.duration is not None:
+        raise ValueError("give either end or duration, not both")
+    if event.end is not None and event.end <= event.start:
+        raise ValueError(f"end {event.end} is not after start {event.start}: an event lasts at least one "
+                         f"period (end is the first period it no longer runs); set end to {event.start + 1} "
+                         "or later, or leave it out for an open-ended event")
+    return event
+
+
 class Embargo(_Frozen):
     """An export stop imposed by some countries on flows to others (DESIGN §3)."""
 
@@ -281,11 +292,7 @@ class Embargo(_Frozen):
 
     @model_validator(mode="after")
     def _end_or_duration(self) -> "Embargo":
-        if self.end is not None and self.duration is not None:
-            raise ValueError("give either end or duration, not both")
-        if self.end is not None and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
+        return _check_window(self)
 
     @property
     def stop(self) -> int | None:
@@ -314,11 +321,7 @@ class Disruption(_Frozen):
 
     @model_validator(mode="after")
     def _end_or_duration(self) -> "Disruption":
-        if self.end is not None and self.duration is not None:
-            raise ValueError("give either end or duration, not both")
-        if self.end is not None and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
+        return _check_window(self)
 
     stop = Embargo.stop
 

@@ -23,7 +23,7 @@ from supplychain.errors import ModelError, Problem
 from supplychain.model.checks import check_model
 from supplychain.model.schema import Model, Scenario
 
-__all__ = ["validate_model", "validate_scenario", "pydantic_problems", "merge", "paused_collector", "existing_prefix",
+__all__ = ["validate_model", "validate_scenario", "salvage_scenario", "pydantic_problems", "merge", "paused_collector", "existing_prefix",
            "mark_checked", "ensure_checked"]
 
 _LOCK = threading.Lock()
@@ -82,6 +82,35 @@ def _validate(cls, data: Any) -> tuple[Any, list[Problem]]:
 def validate_scenario(data: Any) -> tuple[Scenario | None, list[Problem]]:
     """``(scenario, [])``, or ``(None, problems)`` when the data is no valid scenario."""
     return _validate(Scenario, data)
+
+
+def salvage_scenario(data: dict, problems: list[Problem]) -> tuple[Scenario | None, Any]:
+    """The scenario without the entries and fields that failed validation, so the rule
+    checks can still run on the rest and one report lists both kinds.
+
+    Returns ``(scenario, where)``: ``where(path)`` maps a problem path of the salvaged
+    scenario back to the file's (an event keeps its index in the file). ``(None, ...)``
+    when even the rest is no scenario.
+    """
+    bad = {p.path[:2] for p in problems if len(p.path) >= 2 and p.path[0] in ("embargoes", "disruptions")}
+    top = {p.path[0] for p in problems if p.path and p.path[0] not in ("embargoes", "disruptions")}
+    kept: dict[str, list[int]] = {}
+    fixed = {k: v for k, v in data.items() if k not in top}
+    for kind in ("embargoes", "disruptions"):
+        listed = data.get(kind)
+        if isinstance(listed, list):
+            kept[kind] = [i for i in range(len(listed)) if (kind, i) not in bad]
+            fixed[kind] = [listed[i] for i in kept[kind]]
+        elif kind in fixed and any(p.path[:1] == (kind,) for p in problems):
+            del fixed[kind]
+
+    def where(path: tuple) -> tuple:
+        if len(path) >= 2 and path[0] in kept and isinstance(path[1], int):
+            return (path[0], kept[path[0]][path[1]], *path[2:])
+        return path
+
+    scenario, _ = _validate(Scenario, fixed)
+    return scenario, where
 
 
 @contextlib.contextmanager

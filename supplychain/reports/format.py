@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt_number", "fmt_time", "fmt_pct", "fmt_hhi", "fmt_index"]
+__all__ = ["fmt_number", "fmt_time", "fmt_pct", "fmt_hhi", "fmt_index", "plain"]
 
 
 def fmt_number(x: float | None) -> str:
@@ -76,3 +76,14 @@ def fmt_index(index: float) -> str:
     '0.46'
     """
     return f"{index:.2f}"
+
+
+def plain(text: str) -> str:
+    r"""Text from a model file, safe to print: control characters (which could move the
+    cursor or recolour a terminal) shown as escapes, everything else as it is.
+
+    >>> plain("turret\x1b[2J"), plain("Gerät")
+    ('turret\\x1b[2J', 'Gerät')
+    """
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii")
+                   for c in str(text))

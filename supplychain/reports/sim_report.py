@@ -10,7 +10,6 @@ The CSV files are the result's own tables (``result.table()``, ``result.stock_ta
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Sequence
 
@@ -21,10 +20,9 @@ from rich.text import Text
 
 from supplychain.model.periods import period_date
 from supplychain.reports.format import fmt_number as _num
-from supplychain.sim.results import PLAN_TOLERANCE, EndItemResult, SimulationResult
+from supplychain.sim.results import PLAN_TOLERANCE, EndItemResult, SimulationResult, period_runs
 
 __all__ = [
-    "EventLine",
     "period_date",
     "fmt_period",
     "bottleneck_spans",
@@ -36,15 +34,6 @@ __all__ = [
 ]
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
-
-
-@dataclass(frozen=True)
-class EventLine:
-    """One scenario event as the report lists it: ``stop`` is exclusive, None = open-ended."""
-
-    name: str
-    start: int
-    stop: int | None = None
 
 
 # -- periods and dates -------------------------------------------------------------------
@@ -77,16 +66,11 @@ def bottleneck_spans(bottleneck: Sequence[str | None]) -> dict[str, list[tuple[i
     >>> bottleneck_spans([None, "gear", "gear", "cam", "gear", None])
     {'gear': [(1, 2), (4, 4)], 'cam': [(3, 3)]}
     """
-    spans: dict[str, list[tuple[int, int]]] = {}
+    periods: dict[str, list[int]] = {}
     for t, part in enumerate(bottleneck):
-        if part is None:
-            continue
-        runs = spans.setdefault(part, [])
-        if runs and runs[-1][1] == t - 1 and bottleneck[t - 1] == part:
-            runs[-1] = (runs[-1][0], t)
-        else:
-            runs.append((t, t))
-    return spans
+        if part is not None:
+            periods.setdefault(part, []).append(t)
+    return {part: period_runs(ts) for part, ts in periods.items()}
 
 
 def fmt_spans(runs: Sequence[tuple[int, int]]) -> str:
@@ -130,7 +114,8 @@ def timeline_rows(planned: Sequence[float], produced: Sequence[float], *, width:
     return plan_row, made_row, k
 
 
-def why_line(r: EndItemResult, *, period: str, start_date: date | None = None, event: str | None = None) -> str:
+def why_line(r: EndItemResult, *, period: str, start_date: date | None = None, event: str | None = None,
+             events_listed: int = 0) -> str:
     """One sentence on when and why output falls short, and when it comes back.
 
     ``event`` names the first event (``'the event'`` when None).
@@ -144,9 +129,12 @@ def why_line(r: EndItemResult, *, period: str, start_date: date | None = None, e
     what = f"'{event}'" if event else "the event"
     short = r.short_periods
     if r.event_start is None:
+        # no event stopped a flow: a baseline run, or events that reached nothing
+        lead = ("no event: " if not events_listed else
+                "no listed event stops a flow in this model (`supplychain explain` shows why): ")
         if len(short) == 0:
-            return "no event: output stays at plan over the whole horizon."
-        return (f"no event, yet output falls below plan in {fmt_period(int(short[0]), period=period, start_date=start_date)}: "
+            return lead + "output stays at plan over the whole horizon."
+        return (lead + f"yet output falls below plan in {fmt_period(int(short[0]), period=period, start_date=start_date)}: "
                 "capacity does not meet the plan.")
     if len(short) == 0:
         return f"output stays at plan over the whole horizon: {what} never binds."
@@ -194,17 +182,20 @@ def render_simulation(
     *,
     title: str | None = None,
     model_name: str | None = None,
-    start_date: date | None = None,
-    events: Sequence[EventLine] = (),
     width: int = 80,
 ) -> RenderableType:
-    """The terminal report: header, one summary row per end item, then per end item a
-    planned/produced timeline (event start marked), its bottlenecks and a "why" line.
+    """The terminal report: header with the scenario's events, one summary row per end
+    item, then per end item a planned/produced timeline (event start marked), its
+    bottlenecks and a "why" line. An event that stops no flow says so, and points to
+    ``supplychain explain``.
 
     ``width`` is the terminal's: long horizons are bucketed to fit it.
     """
     p = result.period
     h = result.horizon
+    start_date = result.start_date
+    # by start; file order among equal starts
+    events = sorted(result.events, key=lambda e: e.start)
     head = [Text(title or result.scenario or "simulation", style="bold")]
     span = f"horizon {_plural(h, p)}"
     if start_date is not None:
@@ -214,10 +205,13 @@ def render_simulation(
     for e in events:
         stop = "open-ended" if e.stop is None else f"lifted from {fmt_period(e.stop, period=p, start_date=start_date)}"
         head.append(Text(f"  from {fmt_period(e.start, period=p, start_date=start_date)}, {stop}: {e.name}"))
-        if first_event is None and e.start == result.event_start:
+        if e.flows_stopped == 0:
+            head.append(Text("    it stops no flow in this model; `supplychain explain` shows why", style="yellow"))
+        if first_event is None and e.start == result.event_start and e.flows_stopped:
             first_event = e.name
     if result.event_start is None:
-        head.append(Text("no event: the baseline run"))
+        head.append(Text("no event: the baseline run" if not events else
+                         "no listed event stops a flow: output is the baseline's"))
     else:
         head.append(Text(f"first event starts in {fmt_period(result.event_start, period=p, start_date=start_date)}; "
                          f"times below count from it, in {p}s"))
@@ -259,7 +253,8 @@ def render_simulation(
         if spans:
             lines.append(f"bottlenecks ({p}s they bound):")
             lines.extend(f"  {part}: {fmt_spans(runs)}" for part, runs in spans.items())
-        lines.append("why: " + why_line(r, period=p, start_date=start_date, event=first_event))
+        lines.append("why: " + why_line(r, period=p, start_date=start_date, event=first_event,
+                                        events_listed=len(events)))
         body.append(Text("\n" + "\n".join(lines)))
     return Group(*body)
 

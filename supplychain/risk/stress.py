@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from supplychain.errors import InfeasibleError
+from supplychain.model.checks import start_outside
 from supplychain.model.countries import country_name
 from supplychain.model.schema import DEFAULT_HORIZON, Disruption, Model, Scenario
 from supplychain.network.whatif import apply
@@ -254,8 +255,8 @@ def stress_test(
     horizon = DEFAULT_HORIZON if horizon is None else horizon
     if horizon <= 0:
         raise InfeasibleError(f"horizon {horizon} must be at least 1 period")
-    if not 0 <= start < horizon:
-        raise InfeasibleError(f"start {start} must fall within the horizon (0 to {horizon - 1})")
+    if (why := start_outside(start, horizon)) is not None:
+        raise InfeasibleError(f"the disruption {why} (--start)")
     if recovery_time is not None and recovery_time < 0:
         raise InfeasibleError(f"recovery_time {recovery_time} must be 0 or more periods")
 

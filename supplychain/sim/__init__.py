@@ -5,9 +5,9 @@ runs K scenarios at once along a second array axis and gives the same numbers as
 single runs.
 """
 
-from supplychain.sim.results import EndItemResult, SimulationResult
+from supplychain.sim.results import EndItemResult, EventWindow, SimulationResult
 
-__all__ = ["EndItemResult", "SimulationResult", "simulate", "simulate_batch"]
+__all__ = ["EndItemResult", "EventWindow", "SimulationResult", "simulate", "simulate_batch"]
 
 
 def simulate(model, scenario=None, *, horizon=None, record_stock=False) -> SimulationResult:

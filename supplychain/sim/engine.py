@@ -47,17 +47,18 @@ order names itself.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from supplychain.errors import ModelError, Problem
+from supplychain.errors import ModelError, ModelWarning, Problem
 from supplychain.model.checks import check_scenario
 from supplychain.model.schema import DEFAULT_HORIZON, Model, Scenario
-from supplychain.network import Level, Network, compile_network
+from supplychain.network import NEVER, Level, Network, compile_network
 from supplychain.network.whatif import apply, overrides_key
-from supplychain.sim.events import ScenarioEvents, resolve_events
-from supplychain.sim.results import PLAN_TOLERANCE, EndItemResult, SimulationResult
+from supplychain.sim.events import ScenarioEvents, event_warnings, resolve_events
+from supplychain.sim.results import PLAN_TOLERANCE, EndItemResult, EventWindow, SimulationResult
 
 __all__ = ["run_batch"]
 
@@ -817,9 +818,15 @@ def run_batch(
         for k in members:
             if scenarios[k] is not None:
                 where = f"scenarios[{k}]" if len(scenarios) > 1 else None
-                problems += [Problem(p.message, p.path, where) for p in check_scenario(vocab, scenarios[k])]
+                problems += [Problem(p.message, p.path, where)
+                             for p in check_scenario(vocab, scenarios[k], horizon=horizon)]
     if problems:
         raise ModelError(problems)
+    for derived, members in groups.values():
+        for k in members:
+            if scenarios[k] is not None:
+                for text in event_warnings(compile_network(derived), scenarios[k]):
+                    warnings.warn(text, ModelWarning, stacklevel=3)
     results: list[SimulationResult | None] = [None] * len(scenarios)
     for derived, members in groups.values():
         for k, r in zip(members, _run(derived, [scenarios[k] for k in members], horizon, record_stock)):
@@ -864,6 +871,9 @@ def _run(model: Model, scenarios: list[Scenario | None], horizon: int | None,
             end_items=items,
             stock=({pid: stock[:h, i, k].copy() for i, pid in enumerate(cm.part_ids)} if record_stock else None),
             start_date=s.start_date if s is not None else None,
+            events=tuple(EventWindow(e.name, e.kind, e.start, None if e.stop >= NEVER else e.stop,
+                                     int(np.count_nonzero(e.severity)))
+                         for e in ev.events),
         ))
     return results
 

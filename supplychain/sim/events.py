@@ -35,7 +35,8 @@ from supplychain.model.schema import ContentRule, Disruption, Embargo, InTransit
 from supplychain.network import NEVER, Network
 from supplychain.network.rules import maker_fraction, origin_share
 
-__all__ = ["Event", "ScenarioEvents", "resolve_events", "embargo_severity", "disruption_severity", "CONTENT_TOLERANCE"]
+__all__ = ["Event", "ScenarioEvents", "EmbargoTerms", "resolve_events", "embargo_terms", "embargo_severity",
+           "disruption_severity", "event_warnings", "scenario_as_of", "CONTENT_TOLERANCE"]
 
 CONTENT_TOLERANCE = 1e-9
 
@@ -49,6 +50,7 @@ class Event:
     stop: int  # exclusive; NEVER when open-ended
     severity: np.ndarray  # (S,) fraction of each source's flow stopped
     blocked: bool  # goods in transit at the start are lost
+    kind: str = "embargo"  # or "disruption"
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,17 +100,39 @@ def _window(ev: Embargo | Disruption) -> tuple[int, int]:
     return ev.start, (NEVER if stop is None else stop)
 
 
-def embargo_severity(cm: Network, e: Embargo, *, as_of: date | None = None) -> np.ndarray:
-    """The fraction of each source's flow that embargo ``e`` stops while it runs (S,);
-    groups are expanded on ``as_of`` (default: the model's)."""
+@dataclass(frozen=True, eq=False)
+class EmbargoTerms:
+    """An embargo's rules on a compiled network, term by term: the severity is their
+    product, and ``supplychain explain`` reads each to say why a flow stops or not."""
+
+    against: frozenset[str]  # receiving countries
+    named: frozenset[str]  # the imposers as written, groups expanded
+    imposers: frozenset[str]  # ... less those in ``against`` (a country never embargoes itself)
+    located: np.ndarray  # (S,) the source's supplier is located in an imposer
+    owned: np.ndarray  # (S,) ... is owned in an imposer
+    content_share: np.ndarray | None  # (P,) imposer-origin share of value, when content is in reach
+    content_caught: np.ndarray  # (P,) the share passes the threshold
+    hit: np.ndarray  # (S,) caught by one of the embargo's reach rules
+    items: np.ndarray  # (P,) the part matches ``items``
+    receiving: np.ndarray  # (P,) share of the part's receiving makers in ``against``
+    severity: np.ndarray  # (S,) the fraction of each flow stopped
+
+
+def embargo_terms(cm: Network, e: Embargo, *, as_of: date | None = None) -> EmbargoTerms:
+    """Each term of embargo ``e`` on ``cm`` (groups expanded on ``as_of``, default the
+    model's); :func:`embargo_severity` is their product."""
     against = cm.countries(e.against if e.against is not None else (cm.home,), as_of=as_of)
-    imposers = cm.countries(e.imposed_by, as_of=as_of) - against
+    named = cm.countries(e.imposed_by, as_of=as_of)
+    imposers = named - against
+    located = _supplier_mask(cm, imposers, owner=False)[cm.src_supplier]
+    owned = _supplier_mask(cm, imposers, owner=True)[cm.src_supplier]
     hit = np.zeros(cm.n_sources, dtype=bool)
+    share, caught = None, np.zeros(cm.n_parts, dtype=bool)
     if imposers:
         if Reach.located in e.reach:
-            hit |= _supplier_mask(cm, imposers, owner=False)[cm.src_supplier]
+            hit |= located
         if Reach.owned in e.reach:
-            hit |= _supplier_mask(cm, imposers, owner=True)[cm.src_supplier]
+            hit |= owned
         if Reach.content in e.reach:
             share = origin_share(cm, _supplier_mask(cm, imposers, owner=False))
             thr = e.content_threshold
@@ -119,8 +143,43 @@ def embargo_severity(cm: Network, e: Embargo, *, as_of: date | None = None) -> n
                 # outside the rule whatever the threshold
                 caught = (share >= thr - CONTENT_TOLERANCE) & (share > CONTENT_TOLERANCE)
             hit |= caught[cm.src_part]
-    part_factor = _item_match(cm, e) * _receiving_fraction(cm, against)
-    return e.severity * hit * part_factor[cm.src_part]
+    items, receiving = _item_match(cm, e), _receiving_fraction(cm, against)
+    part_factor = items * receiving
+    return EmbargoTerms(against, named, imposers, located, owned, share, caught, hit, items, receiving,
+                        e.severity * hit * part_factor[cm.src_part])
+
+
+def embargo_severity(cm: Network, e: Embargo, *, as_of: date | None = None) -> np.ndarray:
+    """The fraction of each source's flow that embargo ``e`` stops while it runs (S,);
+    groups are expanded on ``as_of`` (default: the model's)."""
+    return embargo_terms(cm, e, as_of=as_of).severity
+
+
+def scenario_as_of(cm: Network, scenario: Scenario) -> date | None:
+    """The date group membership is read on: the scenario's ``as_of``, else its start
+    date, else the model's."""
+    return scenario.as_of or scenario.start_date or cm.as_of
+
+
+def event_warnings(cm: Network, scenario: Scenario) -> list[str]:
+    """What in a valid scenario is most likely a slip: an event of no period, an
+    embargo whose every imposer is also in ``against``."""
+    out = []
+    as_of = scenario_as_of(cm, scenario)
+    for kind, listed in (("embargo", scenario.embargoes), ("disruption", scenario.disruptions)):
+        for i, ev in enumerate(listed):
+            name = repr(ev.name) if ev.name else str(i + 1)
+            if ev.stop is not None and ev.stop <= ev.start:
+                out.append(f"{kind} {name} lasts no period (duration 0): it changes nothing; "
+                           "give a duration of 1 or more")
+            if kind == "embargo":
+                against = cm.countries(ev.against if ev.against is not None else (cm.home,), as_of=as_of)
+                named = cm.countries(ev.imposed_by, as_of=as_of)
+                if named and not (named - against):
+                    out.append(f"embargo {name}: every imposer ({', '.join(sorted(named))}) is also in against, "
+                               "and a country never embargoes itself, so it stops nothing; "
+                               "check imposed_by and against")
+    return out
 
 
 def disruption_severity(cm: Network, d: Disruption, *, as_of: date | None = None) -> np.ndarray:
@@ -161,7 +220,7 @@ def resolve_events(cm: Network, scenario: Scenario | None) -> ScenarioEvents:
     """
     events: list[Event] = []
     if scenario is not None:
-        as_of = scenario.as_of or scenario.start_date or cm.as_of
+        as_of = scenario_as_of(cm, scenario)
         for i, e in enumerate(scenario.embargoes):
             start, stop = _window(e)
             sev = embargo_severity(cm, e, as_of=as_of)
@@ -169,7 +228,7 @@ def resolve_events(cm: Network, scenario: Scenario | None) -> ScenarioEvents:
         for i, d in enumerate(scenario.disruptions):
             start, stop = _window(d)
             events.append(Event(d.name or f"disruption {i + 1}", start, stop,
-                                disruption_severity(cm, d, as_of=as_of), False))
+                                disruption_severity(cm, d, as_of=as_of), False, kind="disruption"))
     # the trigger of a part: the first event that stops a flow of it (or of its BOM)
     first_src = np.full(cm.n_sources, NEVER, dtype=np.int64)
     for ev in events:

@@ -9,16 +9,51 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
 from supplychain.model.periods import period_date
 
-__all__ = ["EndItemResult", "SimulationResult", "PLAN_TOLERANCE"]
+__all__ = ["EndItemResult", "SimulationResult", "EventWindow", "PLAN_TOLERANCE", "period_runs"]
 
 #: output within this many units of plan counts as "at plan" (fluid arithmetic)
 PLAN_TOLERANCE = 1e-6
+
+
+def period_runs(periods: Iterable[int]) -> list[tuple[int, int]]:
+    """Increasing periods as runs of consecutive ones, first and last included.
+
+    >>> period_runs([1, 2, 3, 7, 9, 10])
+    [(1, 3), (7, 7), (9, 10)]
+    """
+    runs: list[tuple[int, int]] = []
+    for t in periods:
+        if runs and runs[-1][1] == t - 1:
+            runs[-1] = (runs[-1][0], t)
+        else:
+            runs.append((t, t))
+    return runs
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """One event of the scenario as it ran: its window and how many flows it stopped
+    (a source's flow stopped in part counts; 0 = it reached nothing in this model)."""
+
+    name: str
+    kind: str  # "embargo" or "disruption"
+    start: int
+    stop: int | None  # first period no longer running; None = open-ended
+    flows_stopped: int
+
+    def to_dict(self, *, start_date: date | None = None, period: str = "week") -> dict[str, Any]:
+        d: dict[str, Any] = {"name": self.name, "kind": self.kind, "start": self.start, "stop": self.stop,
+                             "flows_stopped": self.flows_stopped}
+        if start_date is not None:
+            d["start_date"] = period_date(start_date, self.start, period=period).isoformat()
+            d["stop_date"] = None if self.stop is None else period_date(start_date, self.stop, period=period).isoformat()
+        return d
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +143,12 @@ class SimulationResult:
     end_items: dict[str, EndItemResult]
     stock: dict[str, np.ndarray] | None = field(default=None)
     start_date: date | None = None  # the calendar date of period 0, when the scenario gives one
+    events: tuple[EventWindow, ...] = ()  # the scenario's events, in file order (embargoes first)
+
+    @property
+    def events_without_effect(self) -> tuple[EventWindow, ...]:
+        """The events that stopped no flow in this model (``supplychain explain`` says why)."""
+        return tuple(e for e in self.events if e.flows_stopped == 0)
 
     @property
     def units_lost(self) -> float:
@@ -124,15 +165,22 @@ class SimulationResult:
         return min(vals) if vals else None
 
     def to_dict(self, *, series: bool = True) -> dict[str, Any]:
-        return {
+        """Plain data (``--json``): the figures, the events and, when period 0 has a
+        date, ``start_date`` and with ``series`` the date of every period."""
+        d: dict[str, Any] = {
             "scenario": self.scenario,
             "horizon": self.horizon,
             "period": self.period,
+            "start_date": None if self.start_date is None else self.start_date.isoformat(),
             "event_start": self.event_start,
+            "events": [e.to_dict(start_date=self.start_date, period=self.period) for e in self.events],
             "units_lost": self.units_lost,
             "value_lost": self.value_lost,
-            "end_items": {k: v.to_dict(series=series) for k, v in self.end_items.items()},
         }
+        if series and self.start_date is not None:
+            d["dates"] = [row[0].isoformat() for row in self._dates()]
+        d["end_items"] = {k: v.to_dict(series=series) for k, v in self.end_items.items()}
+        return d
 
     def _dates(self) -> list[list[date]]:
         """Per period, ``[its date]`` when period 0 has a date, else ``[]``."""
