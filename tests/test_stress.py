@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from supplychain.errors import InfeasibleError
+import strategies as S
+
+from supplychain.errors import InfeasibleError, ModelWarning
 from supplychain.model.schema import Model
 from supplychain.network.whatif import apply
-from supplychain.risk.stress import recovery_time_for, stress_test
+from supplychain.risk.stress import StressRow, rank, recovery_time_for, recovery_time_source, stress_test
 from test_lp import camera
 
 
@@ -48,7 +53,61 @@ def test_recovery_time_order_supplier_country_default_horizon():
     assert recovery_time_for(m, "country", "CA", default=30, horizon=104) == 12  # max over CA's suppliers
     assert recovery_time_for(m, "supplier", "sens_ca", default=30, horizon=104) == 8
     assert recovery_time_for(m, "supplier", "sens_fr", default=30, horizon=104) == 30
-    assert recovery_time_for(m, "part", "lens", default=None, horizon=104) == 104
+    # one rule for parts too: the lens's suppliers are lens_ca (12) and lens_jp (none)
+    assert recovery_time_for(m, "part", "lens", default=None, horizon=104) == 12
+    assert recovery_time_for(m, "part", "camera", default=None, horizon=104) == 104  # the plant gives none
+    assert recovery_time_source(m, "part", "camera", default=30, horizon=104) == (30, "the recovery_time argument")
+
+
+def test_each_row_says_which_t_it_used_and_where_it_came_from():
+    m = apply(camera(), {"suppliers": {"lens_ca": {"recovery_time": 12}}})
+    result = stress_test(m, by="country", horizon=40, simulate=False)
+    rows = {r.target: (r.recovery_time, r.recovery_time_source) for r in result.rows}
+    assert rows["CA"] == (12, "recovery_time of supplier 'lens_ca'")
+    assert rows["FR"] == (40, "the horizon")
+    assert result.table()[0][5] == "recovery_time_source"
+    assert result.to_dict()["rows"][0]["recovery_time_source"] == rows[result.rows[0].target][1]
+
+
+def test_a_country_row_reaches_the_plants_it_owns_by_default():
+    # a French sensor plant owned in Canada: the CA row stops both sensor sources
+    m = apply(camera(), {"suppliers": {"sens_fr": {"owner": "CA"}}})
+    both = stress_test(m, recovery_time=20, simulate=False)
+    located = stress_test(m, recovery_time=20, simulate=False, reach=("located",))
+    # located only: test_lp_figures_and_index_without_simulating's CA, 60 cameras lost
+    assert located.row("CA").lp_impact == pytest.approx(60_000.0)
+    # located and owned: sensors 20 in stock and nothing coming -> 20 cameras in 20
+    # periods of 10: 180 lost (the lenses are not short: 120 + 12 x 20 = 360 >= 2 x 20)
+    assert both.row("CA").lp_impact == pytest.approx(180_000.0)
+    assert both.reach == ("located", "owned") and located.reach == ("located",)
+    with pytest.raises(InfeasibleError, match="choose located and/or owned"):
+        stress_test(m, reach=("content",), simulate=False)
+
+
+def test_the_lp_loss_counts_only_the_periods_the_horizon_sees():
+    # T = 20 but a 12-period horizon: the LP counts 12 periods. CA stops the CA sensor
+    # source and the CA lens source: sensors 20 + 6 x 12 = 92 -> 92 cameras of 120,
+    # 28 lost; lenses 120 + 12 x 12 = 264 >= 2 x 120: not short. 28 x 1000 = 28,000
+    result = stress_test(camera(), recovery_time=20, horizon=12)
+    row = result.row("CA")
+    assert row.lp_impact == pytest.approx(28_000.0)
+    assert row.lp_impact <= row.value_lost + 1e-6
+
+
+def test_equal_losses_rank_by_the_documented_order_not_float_noise():
+    # the same loss summed in two orders: 64563.78000000007 and ...08 are one loss, so
+    # the rows rank by id (AT before BE), not by the last bit
+    def row(target, value, lp_tts=3.0):
+        return StressRow(by="country", target=target, name=target, recovery_time=4, recovery_time_source="the horizon",
+                         units_lost=10.0, value_lost=value, time_to_survive=1, time_to_recover=None,
+                         recovered=False, lp_time_to_survive=lp_tts, lp_impact=value, risk_exposure_index=1.0,
+                         baseline_lp_time_to_survive=math.inf, items=())
+
+    rows = [row("BE", 64563.78000000008), row("AT", 64563.78000000007), row("CH", 64563.7)]
+    assert [r.target for r in rank(rows, simulated=True)] == ["AT", "BE", "CH"]
+    assert [r.target for r in rank(rows, simulated=False)] == ["AT", "BE", "CH"]
+    # a real difference still ranks: a shorter LP time to survive first on equal losses
+    assert [r.target for r in rank([row("AT", 5.0, 4.0), row("BE", 5.0, 2.0)], simulated=True)] == ["BE", "AT"]
 
 
 def test_settings_are_checked():
@@ -181,7 +240,7 @@ def test_cli_stress_test_table_json_and_csv(tmp_path):
     result = run("stress-test", model, "--by", "supplier", "--recovery-time", 20, "--horizon", 40, "--csv", out)
     assert result.exit_code == 0
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("rank,by,target,name,recovery_time,units_lost")
+    assert lines[0].startswith("rank,by,target,name,recovery_time,recovery_time_source,units_lost")
     assert len(lines) == 1 + 7  # header + one row per supplier
     assert "wrote 7 rows" in result.stderr
 
@@ -193,3 +252,15 @@ def test_cli_stress_test_bad_input_is_one_red_line(tmp_path):
     result = run("stress-test", camera_file(tmp_path), "--horizon", 10, "--start", 12)
     assert result.exit_code == 1
     assert "starts in period 12, at or after the horizon (10 periods" in result.stderr
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(S.models(), st.integers(1, 30), st.integers(0, 40), st.sampled_from(["country", "supplier", "part"]))
+def test_the_lp_loss_stays_below_the_simulated_loss_when_t_outruns_the_horizon(model, horizon, extra, by):
+    # T = horizon + extra >= horizon: the LP counts the periods the run sees only, so
+    # its least loss can never exceed what the run loses
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        result = stress_test(model, by=by, recovery_time=horizon + extra, horizon=horizon, processes=1)
+    for r in result.rows:
+        assert r.lp_impact <= r.value_lost * (1 + 1e-6) + 1e-6, (r.target, r.lp_impact, r.value_lost)

@@ -92,6 +92,8 @@ def stress_test(
         None, "--horizon", min=1, help=f"periods simulated (default: the scenario's, else {DEFAULT_HORIZON})"),
     start: int = typer.Option(0, "--start", min=0, help="period each disruption starts"),
     top: Optional[int] = typer.Option(None, "--top", min=1, help="keep only the N worst rows"),
+    reach: str = typer.Option("located,owned", "--reach",
+                              help="how a country row reaches suppliers: located, owned, or both"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     csv_file: Optional[Path] = typer.Option(None, "--csv", help=_CSV_HELP),
 ) -> None:
@@ -102,7 +104,7 @@ def stress_test(
     """
     model, scenario = load_any(model_file)
     result = run_stress_test(model, scenario=scenario, by=by.value, recovery_time=recovery_time, horizon=horizon,
-                             start=start)
+                             start=start, reach=tuple(r.strip() for r in reach.split(",") if r.strip()))
     if top is not None:
         result = result.top(top)
     if csv_file is not None:
@@ -110,4 +112,4 @@ def stress_test(
     if as_json:
         print_json(result.to_dict())
     else:
-        out.print(render_stress(result))
+        out.print(render_stress(result, width=out.width))

@@ -318,9 +318,21 @@ class Disruption(_Frozen):
     end: Periods | None = None
     duration: Periods | None = None
     severity: float = Field(1.0, gt=0, le=1)
+    reach: tuple[Reach, ...] = Field(
+        (Reach.located,), description="how a named country reaches a supplier: located (its facility is there) "
+                                      "and/or owned (its owner is)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("reach"), str):
+            data = {**data, "reach": [data["reach"]]}
+        return data
 
     @model_validator(mode="after")
     def _end_or_duration(self) -> "Disruption":
+        if Reach.content in self.reach or not self.reach:
+            raise ValueError("a disruption's reach is located and/or owned (content is an embargo's rule)")
         return _check_window(self)
 
     stop = Embargo.stop

@@ -8,33 +8,19 @@ plain text (control characters escaped), never as markup.
 
 from __future__ import annotations
 
-import textwrap
 from typing import Sequence
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from supplychain.reports.format import fmt_pct, plain
+from supplychain.reports.format import fmt_pct, wrap
 from supplychain.reports.sim_report import fmt_period, fmt_spans
 from supplychain.sim.explain import EventExplanation, Explanation, Flow
 
-__all__ = ["render_explanation", "wrap"]
+__all__ = ["render_explanation"]
 
 #: flows listed per event and kind in the terminal; --json and --csv carry them all
 SHOWN = 20
-
-
-def wrap(text: str, width: int, *, indent: int = 0, hang: int = 4) -> list[str]:
-    """``text`` in lines of at most ``width`` characters, the first indented by
-    ``indent``, the rest by ``indent + hang``; words are never split, so an id longer
-    than the line stands alone on its line.
-
-    >>> wrap("wescam (CA) -> turret_wescam -> baykar (TR)", 20)
-    ['wescam (CA) ->', '    turret_wescam ->', '    baykar (TR)']
-    """
-    return textwrap.wrap(plain(text), width=max(width, 20), initial_indent=" " * indent,
-                         subsequent_indent=" " * (indent + hang), break_long_words=False,
-                         break_on_hyphens=False) or [""]
 
 
 def _flow_line(f: Flow) -> str:

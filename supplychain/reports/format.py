@@ -9,8 +9,9 @@ print as percentages with one decimal.
 from __future__ import annotations
 
 import math
+import textwrap
 
-__all__ = ["fmt_number", "fmt_time", "fmt_pct", "fmt_hhi", "fmt_index", "plain"]
+__all__ = ["fmt_number", "fmt_time", "fmt_pct", "fmt_hhi", "fmt_index", "plain", "wrap"]
 
 
 def fmt_number(x: float | None) -> str:
@@ -87,3 +88,16 @@ def plain(text: str) -> str:
     """
     return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii")
                    for c in str(text))
+
+
+def wrap(text: str, width: int, *, indent: int = 0, hang: int = 4) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, the first indented by
+    ``indent``, the rest by ``indent + hang``; words are never split, so an id longer
+    than the line stands alone on its line.
+
+    >>> wrap("wescam (CA) -> turret_wescam -> baykar (TR)", 20)
+    ['wescam (CA) ->', '    turret_wescam ->', '    baykar (TR)']
+    """
+    return textwrap.wrap(plain(text), width=max(width, 20), initial_indent=" " * indent,
+                         subsequent_indent=" " * (indent + hang), break_long_words=False,
+                         break_on_hyphens=False) or [""]

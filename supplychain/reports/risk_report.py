@@ -16,7 +16,7 @@ from rich.text import Text
 
 from supplychain.graph.concentration import ConcentrationResult
 from supplychain.graph.exposure import ExposureResult
-from supplychain.reports.format import fmt_hhi, fmt_index, fmt_number as _num, fmt_pct, fmt_time
+from supplychain.reports.format import fmt_hhi, fmt_index, fmt_number as _num, fmt_pct, fmt_time, plain, wrap
 from supplychain.risk.stress import StressResult
 
 __all__ = ["render_exposure", "render_concentration", "render_stress"]
@@ -96,35 +96,41 @@ def _recover(row) -> str:
     return fmt_time(row.time_to_recover)
 
 
-def render_stress(result: StressResult) -> RenderableType:
-    """The ranked stress-test table, each row's reason under it, the baseline above."""
+def render_stress(result: StressResult, *, width: int = 80) -> RenderableType:
+    """The ranked stress-test table, each row's reason and the source of its T under
+    it, the settings above; at most ``width`` characters a line (a long id is cut with
+    an ellipsis in the table and shown whole in the reasons, --json and --csv)."""
     p = result.period
-    head = Text(
+    reach = (f" A country row stops the suppliers {' or '.join(result.reach)} there (--reach)."
+             if result.by == "country" else "")
+    head = Text("\n".join(wrap(
         f"Stress test by {result.by}: each disrupted from {p} {result.start} for its recovery time T; "
-        f"horizon {result.horizon} {p}s. Undisrupted LP time to survive: "
-        f"{fmt_time(result.baseline_lp_time_to_survive)}"
-    )
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        f"horizon {result.horizon} {p}s.{reach} Undisrupted LP time to survive: "
+        f"{fmt_time(result.baseline_lp_time_to_survive)}", width, hang=0)))
+    # one space between columns: ten columns fit 80 characters
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 0, 0, 1))
     cols = [("#", "right"), (result.by, "left"), ("T", "right")]
     if result.simulated:
         cols += [("lost", "right"), ("value", "right"), ("TTS", "right"), ("TTR", "right")]
-    cols += [("LP TTS", "right"), ("LP value", "right"), ("index", "right")]
+    cols += [("LP\nTTS", "right"), ("LP\nvalue", "right"), ("index", "right")]
     for name, just in cols:
-        # figures never wrap; a long id folds
-        table.add_column(name, justify=just, no_wrap=name != result.by, overflow="fold")
+        # figures never wrap; a long id is cut with an ellipsis (whole in the reasons)
+        is_id = name == result.by
+        table.add_column(name, justify=just, no_wrap=True, overflow="ellipsis" if is_id else "fold",
+                         max_width=18 if is_id else None)
     for k, r in enumerate(result.rows, 1):
-        cells = [str(k), r.target, str(r.recovery_time)]
+        cells = [str(k), plain(r.target), str(r.recovery_time)]
         if result.simulated:
             cells += [_num(r.units_lost), _num(r.value_lost), fmt_time(r.time_to_survive), _recover(r)]
         cells += [fmt_time(r.lp_time_to_survive), _num(r.lp_impact), fmt_index(r.risk_exposure_index)]
         table.add_row(*cells)
-    why = Text("\n".join(f"{k}. {r.target}: {r.reason}" for k, r in enumerate(result.rows, 1)))
-    foot = Text(
+    why = Text("\n".join(line for k, r in enumerate(result.rows, 1)
+                         for line in wrap(f"{k}. {r.target}: {r.reason}; T from {r.recovery_time_source}", width)))
+    foot = Text("\n".join(wrap(
         f"T = recovery time; lost, value = simulated units and value lost; TTS/TTR = simulated time to "
-        f"survive / recover (from the start); LP TTS and LP value (least value lost over T) bound the "
-        f"simulation from above and below; index = LP value / the largest; times in {p}s.",
-        style="dim",
-    )
+        f"survive / recover (from the start); LP TTS and LP value (least value lost over min(T, the "
+        f"periods left in the horizon)) bound the simulation from above and below; index = LP value / "
+        f"the largest; times in {p}s.", width, hang=0)), style="dim")
     if not result.rows:
         return Group(head, Text(f"No {result.by} to disrupt."))
     return Group(head, table, why, foot)

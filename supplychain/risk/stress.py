@@ -10,12 +10,17 @@ target; 0 for all when nothing costs anything). The undisrupted LP time to survi
 beside every row: when capacities cannot meet the plan it is finite, and every row's
 time to survive is capped by it.
 
-``T`` is the supplier's ``recovery_time``; for a country, the largest ``recovery_time``
-among its suppliers; failing that the ``recovery_time`` argument; failing that the
-horizon. A country disruption stops the suppliers located there; the home country is not
-a stress-test target (an embargo never comes from home; disrupt the home plant by
-supplier). Rows run from the most simulated units lost down (ties: more value lost, then
-the shorter LP time to survive, then id). Times are in the model's periods.
+``T`` follows one rule for every ``by``: the largest ``recovery_time`` among the suppliers
+the disruption stops (the supplier; a country's suppliers; a part's sources' suppliers),
+failing that the ``recovery_time`` argument, failing that the horizon; each row says
+which (``recovery_time_source``). The LP loss counts over ``min(T, horizon - start)``,
+the periods the run sees, so it stays a lower bound of the simulated loss. A country
+disruption stops the suppliers located there and, by default, those owned there
+(``reach``: ``located`` and/or ``owned``), as the country's embargo would; the home
+country is not a stress-test target (an embargo never comes from home; disrupt the home
+plant by supplier). Rows run from the most simulated units lost down (ties: more value
+lost, then the shorter LP time to survive, then id; losses compared to 9 significant
+digits, so float noise never orders two equal rows). Times are in the model's periods.
 """
 
 from __future__ import annotations
@@ -30,11 +35,12 @@ from typing import Any, Literal
 from supplychain.errors import InfeasibleError
 from supplychain.model.checks import start_outside
 from supplychain.model.countries import country_name
-from supplychain.model.schema import DEFAULT_HORIZON, Disruption, Model, Scenario
+from supplychain.model.schema import DEFAULT_HORIZON, Disruption, Model, Reach, Scenario
 from supplychain.network.whatif import apply
 from supplychain.risk.lp import compile_lp, impact_lp, time_to_survive_lp
 
-__all__ = ["By", "StressRow", "StressResult", "stress_test", "disruption_for", "recovery_time_for"]
+__all__ = ["By", "StressRow", "StressResult", "stress_test", "disruption_for", "recovery_time_for",
+           "recovery_time_source"]
 
 By = Literal["country", "supplier", "part"]
 _BY = ("country", "supplier", "part")
@@ -73,6 +79,7 @@ class StressRow:
     target: str
     name: str
     recovery_time: int
+    recovery_time_source: str  # where T comes from: a supplier's recovery_time, the argument, the horizon
     units_lost: float | None
     value_lost: float | None
     time_to_survive: int | None
@@ -107,7 +114,7 @@ class StressRow:
     def to_dict(self) -> dict[str, Any]:
         return {
             "by": self.by, "target": self.target, "name": self.name, "recovery_time": self.recovery_time,
-            "units_lost": self.units_lost, "value_lost": self.value_lost,
+            "recovery_time_source": self.recovery_time_source, "units_lost": self.units_lost, "value_lost": self.value_lost,
             "time_to_survive": self.time_to_survive, "time_to_recover": self.time_to_recover,
             "recovered": self.recovered,
             "lp_time_to_survive": _json_time(self.lp_time_to_survive),
@@ -134,11 +141,12 @@ class StressResult:
     simulated: bool
     baseline_lp_time_to_survive: float
     rows: tuple[StressRow, ...]
+    reach: tuple[str, ...] = ("located", "owned")  # how a country row reaches its suppliers
 
     def top(self, n: int) -> "StressResult":
         """The same result keeping the first ``n`` rows."""
         return StressResult(self.by, self.horizon, self.start, self.period, self.simulated,
-                            self.baseline_lp_time_to_survive, self.rows[:n])
+                            self.baseline_lp_time_to_survive, self.rows[:n], self.reach)
 
     def row(self, target: str) -> StressRow:
         for r in self.rows:
@@ -149,7 +157,7 @@ class StressResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "by": self.by, "horizon": self.horizon, "start": self.start, "period": self.period,
-            "simulated": self.simulated,
+            "simulated": self.simulated, "reach": list(self.reach),
             "baseline_lp_time_to_survive": _json_time(self.baseline_lp_time_to_survive),
             "rows": [r.to_dict() for r in self.rows],
         }
@@ -157,11 +165,11 @@ class StressResult:
     def table(self) -> tuple[list[str], list[list[Any]]]:
         """``(header, rows)``: one row per target, in rank order, plain values (the
         ``--csv`` file and :meth:`to_frame` are this table)."""
-        header = ["rank", "by", "target", "name", "recovery_time", "units_lost", "value_lost", "time_to_survive",
+        header = ["rank", "by", "target", "name", "recovery_time", "recovery_time_source", "units_lost", "value_lost", "time_to_survive",
                   "time_to_recover", "recovered", "lp_time_to_survive", "lp_impact", "risk_exposure_index",
                   "baseline_lp_time_to_survive", "bottleneck", "reason"]
         rows = [
-            [k, r.by, r.target, r.name, r.recovery_time, r.units_lost, r.value_lost, r.time_to_survive,
+            [k, r.by, r.target, r.name, r.recovery_time, r.recovery_time_source, r.units_lost, r.value_lost, r.time_to_survive,
              r.time_to_recover, r.recovered, r.lp_time_to_survive, r.lp_impact, r.risk_exposure_index,
              r.baseline_lp_time_to_survive, r.bottleneck, r.reason]
             for k, r in enumerate(self.rows, 1)
@@ -186,36 +194,61 @@ def _targets(model: Model, by: By) -> list[tuple[str, str]]:
     return [(pid, p.name or pid) for pid, p in model.parts.items()]
 
 
-def recovery_time_for(model: Model, by: By, target: str, *, default: int | None, horizon: int) -> int:
-    """Periods the target's disruption lasts (see the module docstring for the order).
+def _concerned(model: Model, by: By, target: str, reach: tuple[Reach, ...]) -> list[str]:
+    """The suppliers a target's disruption stops: the supplier; a country's suppliers
+    by ``reach`` (located there, owned there -- a supplier without an owner is owned
+    where it is); a part's sources' suppliers."""
+    if by == "supplier":
+        return [target]
+    if by == "country":
+        return [sid for sid, s in model.suppliers.items()
+                if (Reach.located in reach and s.country == target)
+                or (Reach.owned in reach and (s.owner or s.country) == target)]
+    return list(dict.fromkeys(src.supplier for src in model.parts[target].sources))
+
+
+def recovery_time_source(model: Model, by: By, target: str, *, default: int | None, horizon: int,
+                         reach: tuple[Reach, ...] = (Reach.located,)) -> tuple[int, str]:
+    """Periods the target's disruption lasts, ``T``, and where it comes from -- one rule
+    for every ``by``: the largest ``recovery_time`` among the suppliers it stops, else
+    the ``recovery_time`` argument (``default``), else the horizon.
 
     >>> m = Model.model_validate({"home": "TR", "suppliers": {
     ...     "a": {"country": "CA", "recovery_time": 8}, "b": {"country": "CA", "recovery_time": 12},
-    ...     "c": {"country": "FR"}}, "parts": {"g": {"sources": [{"supplier": "a"}]}},
+    ...     "c": {"country": "FR"}}, "parts": {"g": {"sources": [{"supplier": "a"}, {"supplier": "c"}]}},
     ...     "demand": {"g": {"rate": 1}}})
-    >>> recovery_time_for(m, "country", "CA", default=None, horizon=104)
-    12
-    >>> recovery_time_for(m, "supplier", "c", default=20, horizon=104)
-    20
-    >>> recovery_time_for(m, "part", "g", default=None, horizon=104)
-    104
+    >>> recovery_time_source(m, "country", "CA", default=None, horizon=104)
+    (12, "recovery_time of supplier 'b'")
+    >>> recovery_time_source(m, "supplier", "c", default=20, horizon=104)
+    (20, 'the recovery_time argument')
+    >>> recovery_time_source(m, "part", "g", default=None, horizon=104)
+    (8, "recovery_time of supplier 'a'")
+    >>> recovery_time_source(m, "country", "FR", default=None, horizon=104)
+    (104, 'the horizon')
     """
-    own: list[int] = []
-    if by == "supplier":
-        rt = model.suppliers[target].recovery_time
-        own = [rt] if rt is not None else []
-    elif by == "country":
-        own = [s.recovery_time for s in model.suppliers.values()
-               if s.country == target and s.recovery_time is not None]
+    own = [(model.suppliers[sid].recovery_time, sid) for sid in _concerned(model, by, target, reach)
+           if model.suppliers[sid].recovery_time is not None]
     if own:
-        return max(own)
-    return default if default is not None else horizon
+        T, sid = max(own, key=lambda x: x[0])  # the first such supplier on a tie
+        return T, f"recovery_time of supplier {sid!r}"
+    if default is not None:
+        return default, "the recovery_time argument"
+    return horizon, "the horizon"
 
 
-def disruption_for(by: By, target: str, *, start: int, duration: int) -> Disruption:
-    """The disruption that stops one country, supplier or part for ``duration`` periods."""
+def recovery_time_for(model: Model, by: By, target: str, *, default: int | None, horizon: int,
+                      reach: tuple[Reach, ...] = (Reach.located,)) -> int:
+    """``T`` alone: see :func:`recovery_time_source`."""
+    return recovery_time_source(model, by, target, default=default, horizon=horizon, reach=reach)[0]
+
+
+def disruption_for(by: By, target: str, *, start: int, duration: int,
+                   reach: tuple[Reach, ...] = (Reach.located,)) -> Disruption:
+    """The disruption that stops one country (its suppliers by ``reach``), supplier or
+    part for ``duration`` periods."""
     key = {"country": "countries", "supplier": "suppliers", "part": "parts"}[by]
-    return Disruption(name=f"{by} {target}", start=start, duration=duration, **{key: (target,)})
+    extra = {"reach": reach} if by == "country" else {}
+    return Disruption(name=f"{by} {target}", start=start, duration=duration, **{key: (target,)}, **extra)
 
 
 def stress_test(
@@ -228,6 +261,7 @@ def stress_test(
     start: int = 0,
     simulate: bool = True,
     processes: int | None = None,
+    reach: tuple[str, ...] = ("located", "owned"),
 ) -> StressResult:
     """Disrupt every country (or supplier, or part) in turn and rank what each costs.
 
@@ -260,9 +294,18 @@ def stress_test(
     if recovery_time is not None and recovery_time < 0:
         raise InfeasibleError(f"recovery_time {recovery_time} must be 0 or more periods")
 
+    try:
+        reach_rules = tuple(Reach(r) for r in reach)
+    except ValueError:
+        raise InfeasibleError(f"reach {', '.join(map(str, reach))!r}: choose located and/or owned") from None
+    if not reach_rules or Reach.content in reach_rules:
+        raise InfeasibleError("reach: choose located and/or owned (content is an embargo's rule)")
     targets = _targets(model, by)
-    durations = [recovery_time_for(model, by, t, default=recovery_time, horizon=horizon) for t, _ in targets]
-    disruptions = [disruption_for(by, t, start=start, duration=T) for (t, _), T in zip(targets, durations)]
+    timed = [recovery_time_source(model, by, t, default=recovery_time, horizon=horizon, reach=reach_rules)
+             for t, _ in targets]
+    durations = [T for T, _ in timed]
+    disruptions = [disruption_for(by, t, start=start, duration=T, reach=reach_rules)
+                   for (t, _), T in zip(targets, durations)]
 
     sims: list[Any] = [None] * len(targets)
     helper = None
@@ -276,7 +319,9 @@ def stress_test(
         net = compile_lp(model)
         baseline = time_to_survive_lp(net)
         lp_tts = [time_to_survive_lp(net, d) for d in disruptions]
-        lp_imp = [impact_lp(net, d, recovery_time=T) for d, T in zip(disruptions, durations)]
+        # the LP loss counts over the periods the run sees of the disruption, so it stays
+        # a lower bound of the simulated loss when T runs past the horizon
+        lp_imp = [impact_lp(net, d, recovery_time=min(T, horizon - start)) for d, T in zip(disruptions, durations)]
         worst = max((i.value for i in lp_imp), default=0.0)
 
         if simulate and targets:
@@ -288,18 +333,32 @@ def stress_test(
             helper.stop()
 
     rows = []
-    for (target, name), T, d_tts, imp, sim in zip(targets, durations, lp_tts, lp_imp, sims):
-        rows.append(_row(model, by, target, name, T, d_tts, imp, sim, baseline, worst))
+    for (target, name), (T, source), d_tts, imp, sim in zip(targets, timed, lp_tts, lp_imp, sims):
+        rows.append(_row(model, by, target, name, T, source, d_tts, imp, sim, baseline, worst))
 
-    if simulate:
-        rows.sort(key=lambda r: (-(r.units_lost or 0.0), -(r.value_lost or 0.0), r.lp_time_to_survive, r.target))
-    else:
-        rows.sort(key=lambda r: (-r.lp_impact, r.lp_time_to_survive, r.target))
     return StressResult(by=by, horizon=horizon, start=start, period=model.period.value, simulated=simulate,
-                        baseline_lp_time_to_survive=baseline, rows=tuple(rows))
+                        baseline_lp_time_to_survive=baseline, rows=rank(rows, simulated=simulate),
+                        reach=tuple(r.value for r in reach_rules) if by == "country" else ())
 
 
-def _row(model, by, target, name, T, lp_tts, imp, sim, baseline, worst) -> StressRow:
+def rank(rows: list[StressRow], *, simulated: bool) -> tuple[StressRow, ...]:
+    """Rows in the documented order (see the module docstring); equal losses tie on
+    that order, not on float noise, as they are compared to 9 significant digits."""
+    if simulated:
+        key = lambda r: (-_tie(r.units_lost or 0.0), -_tie(r.value_lost or 0.0), _tie(r.lp_time_to_survive),  # noqa: E731
+                         r.target)
+    else:
+        key = lambda r: (-_tie(r.lp_impact), _tie(r.lp_time_to_survive), r.target)  # noqa: E731
+    return tuple(sorted(rows, key=key))
+
+
+def _tie(x: float) -> float:
+    """``x`` to 9 significant digits: sums of the same losses in another order differ in
+    the last bits, and must rank as equal."""
+    return x if not math.isfinite(x) else float(f"{x:.9g}")
+
+
+def _row(model, by, target, name, T, source, lp_tts, imp, sim, baseline, worst) -> StressRow:
     items: list[ItemLoss] = []
     units = value = tts = ttr = recovered = None
     if sim is not None:
@@ -320,7 +379,7 @@ def _row(model, by, target, name, T, lp_tts, imp, sim, baseline, worst) -> Stres
                 items.append(ItemLoss(item, None, None, None, lost))
         items.sort(key=lambda i: (-i.lp_units_lost, i.item))
     return StressRow(
-        by=by, target=target, name=name, recovery_time=T,
+        by=by, target=target, name=name, recovery_time=T, recovery_time_source=source,
         units_lost=units, value_lost=value, time_to_survive=tts, time_to_recover=ttr, recovered=recovered,
         lp_time_to_survive=lp_tts, lp_impact=imp.value,
         risk_exposure_index=round(imp.value / worst, 9) if worst > 0 else 0.0,

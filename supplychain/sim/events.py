@@ -184,14 +184,19 @@ def event_warnings(cm: Network, scenario: Scenario) -> list[str]:
 
 def disruption_severity(cm: Network, d: Disruption, *, as_of: date | None = None) -> np.ndarray:
     """The fraction of each source's flow that disruption ``d`` stops while it runs (S,):
-    every source of a named supplier, of a supplier located in a named country (groups
-    expanded on ``as_of``), or of a named part, by its ``severity``."""
+    every source of a named supplier, of a supplier located in (or, with ``owned`` in
+    its ``reach``, owned in) a named country (groups expanded on ``as_of``), or of a
+    named part, by its ``severity``."""
     hit = np.zeros(cm.n_sources, dtype=bool)
     if d.suppliers:
         sup = np.isin(np.array(cm.supplier_ids, dtype=object), list(d.suppliers))
         hit |= sup[cm.src_supplier]
     if d.countries:
-        hit |= _supplier_mask(cm, cm.countries(d.countries, as_of=as_of), owner=False)[cm.src_supplier]
+        named = cm.countries(d.countries, as_of=as_of)
+        if Reach.located in d.reach:
+            hit |= _supplier_mask(cm, named, owner=False)[cm.src_supplier]
+        if Reach.owned in d.reach:
+            hit |= _supplier_mask(cm, named, owner=True)[cm.src_supplier]
     if d.parts:
         parts = np.zeros(cm.n_parts, dtype=bool)
         parts[[cm.index[p] for p in d.parts]] = True

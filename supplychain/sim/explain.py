@@ -312,9 +312,11 @@ def _disruption(net: Network, around: _Around, d: Disruption, severity: np.ndarr
     stopped = []
     for s in hit:
         p, sup = int(net.src_part[s]), int(net.src_supplier[s])
-        by = tuple(rule for rule, ok in (("supplier", net.supplier_ids[sup] in d.suppliers),
-                                         ("country", net.supplier_country[sup] in countries),
-                                         ("part", net.part_ids[p] in d.parts)) if ok)
+        by = tuple(rule for rule, ok in (
+            ("supplier", net.supplier_ids[sup] in d.suppliers),
+            ("country", Reach.located in d.reach and net.supplier_country[sup] in countries),
+            ("owner", Reach.owned in d.reach and net.supplier_owner[sup] in countries),
+            ("part", net.part_ids[p] in d.parts)) if ok)
         paths = around.paths(p)
         stopped.append(Flow(net.supplier_ids[sup], net.supplier_country[sup], net.supplier_owner[sup],
                             net.part_ids[p], around.receivers(p), float(severity[s]), by, paths=paths,
