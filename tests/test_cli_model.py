@@ -131,9 +131,12 @@ def test_show_prints_counts_countries_tiers_and_trees():
     text = result.stdout
     assert "small network" in text
     assert "plan 4/week" in text and "plan 2/week" in text
-    assert "frame2  x1  alternate for frame, usable 8 weeks after the trigger  DE" in text
-    assert "sensor  x2 (4 per turret)  NO, TR (qualifies in 12 weeks)" in text
-    assert "Norway" in text and "TR (home)" in text
+    assert "frame2 x1; alternate for frame, usable 8 weeks after the trigger; from ycorp\n      (DE)" in text
+    assert "    sensor x2 (4 per turret); from fjord (NO) lead 3 weeks, plant (TR) qualifies" in text
+    # owners and lead times: xcorp is a Canadian plant with a US owner
+    assert "engine x1; from xcorp (CA, owned US) lead 4 weeks, ycorp (DE) lead 6 weeks" in text
+    assert "Norway" in text and "Türkiye (home)" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
 
 
 def test_show_depth_cuts_the_tree():
@@ -158,9 +161,44 @@ def test_show_json():
         (0, "turret", 1.0), (1, "camera", 2.0), (2, "sensor", 4.0)]
     sensor = turret["bom"][2]
     assert sensor["countries"] == ["NO", "TR"]
-    assert sensor["sources"][1] == {"supplier": "plant", "country": "TR", "qualified": False, "qualification_time": 12}
+    assert sensor["sources"][1] == {"supplier": "plant", "country": "TR", "owner": "TR", "lead_time": 0,
+                                    "capacity": None, "qualified": False, "qualification_time": 12}
     frame2 = s["end_items"][0]["bom"][-1]
     assert (frame2["part"], frame2["alternate_of"], frame2["qualification_time"]) == ("frame2", "frame", 8)
+
+
+def path_rich_dag(levels: int = 14, width: int = 3) -> dict:
+    """``levels`` layers of ``width`` assemblies, each using every part of the next
+    layer: width ** levels paths from the end item to a leaf."""
+    parts = {"top": {"bom": {f"p0_{j}": 1 for j in range(width)}, "sources": [{"supplier": "plant"}]}}
+    for i in range(levels):
+        for j in range(width):
+            bom = {f"p{i + 1}_{k}": 1 for k in range(width)} if i + 1 < levels else {}
+            parts[f"p{i}_{j}"] = {"bom": bom, "sources": [{"supplier": "plant" if bom else "vendor"}]}
+    return {"home": "TR", "suppliers": {"plant": {"country": "TR"}, "vendor": {"country": "DE"}},
+            "parts": parts, "demand": {"top": {"rate": 1}}}
+
+
+def test_show_on_a_path_rich_dag_stays_small_and_says_what_it_left_out(tmp_path):
+    # 3 ** 14 (4.8 million) paths from the end item to a leaf. Each of the 39
+    # assemblies (layers 0-12) lists its 3 children the first time it appears, later it
+    # is one "listed above" row; the 9 leaf rows come under the layer-12 assemblies.
+    path = tmp_path / "dag.json"
+    path.write_text(json.dumps(path_rich_dag()), encoding="utf-8")
+    data = json.loads(run("show", "--json", str(path)).stdout)["end_items"][0]
+    assert not data["cut"]
+    # rows: top + its 3 children + 3 children for each of the 39 assemblies = 121
+    assert len(data["bom"]) == 1 + 3 + 39 * 3
+    # rows naming an assembly: top's 3 + the children rows of layers 0-11 (12 x 9) =
+    # 111, of which the first of each of the 39 lists it: 72 repeats
+    assert sum(r["repeat"] for r in data["bom"]) == 111 - 39
+    # the terminal stops at depth 6 (layer 5): the 15 assemblies of layers 0-4 list
+    # their children: 1 + 3 + 15 x 3 = 49 rows, and says what it left out
+    text = run("show", str(path)).stdout
+    lines = text.splitlines()
+    assert len(lines) < 49 + 20 and max(len(line) for line in lines) <= 80
+    assert "[a sub-assembly used in several places lists its BOM the first time only]" in text
+    assert "rows deeper than 6 levels not shown: --depth N for more, --json for all]" in text
 
 
 def test_show_json_depth_zero_is_the_end_items_alone():

@@ -15,7 +15,7 @@ from supplychain.cli.common import err, guarded, out, print_json, to_jsonable
 from supplychain.errors import ModelError, ModelWarning
 from supplychain.io import load_any
 from supplychain.model.schema import Model, Scenario
-from supplychain.reports.model_report import model_summary, render_summary, validation_dict, validation_line
+from supplychain.reports.model_report import SHOW_DEPTH, model_summary, render_summary, validation_dict, validation_line
 
 
 def _escape(text: str) -> str:
@@ -76,16 +76,19 @@ def _messages(caught) -> list[str]:
 def show(
     file: Path = typer.Argument(..., help="a model file, or a scenario (shows its model with overrides applied)",
                                 show_default=False),
-    depth: Optional[int] = typer.Option(None, "--depth", min=0, help="BOM levels shown below each end item"),
+    depth: Optional[int] = typer.Option(
+        None, "--depth", min=0,
+        help=f"BOM levels shown below each end item (default: {SHOW_DEPTH} in the terminal, all in --json)"),
     as_json: bool = typer.Option(False, "--json", help="print the same summary as JSON"),
 ) -> None:
-    """Summarise a model: counts, supplier countries, tiers and each end item's BOM."""
+    """Summarise a model: counts, supplier countries, tiers and each end item's BOM with
+    stock, sources, owners and lead times (a shared sub-assembly's BOM listed once)."""
     model, scenario = load_any(file)
-    summary = model_summary(model, scenario=scenario, file=str(file), depth=depth)
     if as_json:
-        print_json(summary)
+        print_json(model_summary(model, scenario=scenario, file=str(file), depth=depth))
     else:
-        out.print(render_summary(summary))
+        summary = model_summary(model, scenario=scenario, file=str(file), depth=SHOW_DEPTH if depth is None else depth)
+        out.print(render_summary(summary, width=out.width))
 
 
 class SchemaKind(str, Enum):

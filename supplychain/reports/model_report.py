@@ -19,15 +19,13 @@ from collections import Counter
 from typing import Any, Iterable
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 from supplychain.errors import ModelError, Problem, format_path
 from supplychain.graph.bom import bom_tree, supplier_countries, tiers
 from supplychain.model.countries import country_name
 from supplychain.model.schema import Model, Scenario
-from supplychain.reports.format import fmt_number
+from supplychain.reports.format import fmt_number, wrap
 
 __all__ = [
     "problem_dict",
@@ -116,20 +114,31 @@ def validation_line(entry: dict[str, Any]) -> str:
 # -- show -------------------------------------------------------------------------------
 
 
+#: BOM levels ``show`` prints below each end item unless asked (``--depth``); --json has all
+SHOW_DEPTH = 6
+#: rows of one end item's BOM at most, in the terminal and in --json
+MAX_ROWS = 20_000
+
+
 def _source_dicts(model: Model, pid: str) -> list[dict[str, Any]]:
-    return [
-        {
+    out = []
+    for s in model.parts[pid].sources:
+        sup = model.suppliers[s.supplier]
+        out.append({
             "supplier": s.supplier,
-            "country": model.suppliers[s.supplier].country,
+            "country": sup.country,
+            "owner": sup.owner or sup.country,
+            "lead_time": s.lead_time,
+            "capacity": s.capacity,
             "qualified": s.is_qualified,
             "qualification_time": None if s.is_qualified else (s.qualification_time or 0),
-        }
-        for s in model.parts[pid].sources
-    ]
+        })
+    return out
 
 
 def model_summary(
-    model: Model, *, scenario: Scenario | None = None, file: str | None = None, depth: int | None = None
+    model: Model, *, scenario: Scenario | None = None, file: str | None = None, depth: int | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> dict[str, Any]:
     """Everything ``supplychain show`` prints, as plain data (the ``--json`` output).
 
@@ -138,17 +147,23 @@ def model_summary(
     ``countries`` (per facility country: code, name, supplier count, home flag; most
     suppliers first), ``tiers`` (per tier: part count; tier -1 = used by no end item)
     and ``end_items`` (per end item: planned rate and the indented BOM down to ``depth``
-    levels below the end item, every level when ``None``).
+    levels below the end item, every level when ``None``; a shared sub-assembly lists
+    its children once, later rows have ``repeat``; a row at the depth limit counts the
+    rows it hides in ``hidden``; ``cut`` is true when ``max_rows`` stopped the list).
+    Each BOM row carries the part's stock and its sources (supplier, country, owner,
+    lead time, capacity, qualification).
 
     >>> from supplychain.model.schema import Model
     >>> m = Model.model_validate({"home": "TR", "suppliers": {"p": {"country": "TR"},
-    ...     "x": {"country": "CA"}}, "parts": {"w": {"bom": {"g": 2}, "sources": [{"supplier": "p"}]},
-    ...     "g": {"sources": [{"supplier": "x"}]}}, "demand": {"w": {"rate": 10}}})
+    ...     "x": {"country": "CA", "owner": "US"}}, "parts": {"w": {"bom": {"g": 2}, "sources": [{"supplier": "p"}]},
+    ...     "g": {"stock": 5, "sources": [{"supplier": "x", "lead_time": 3}]}}, "demand": {"w": {"rate": 10}}})
     >>> s = model_summary(m)
     >>> s["counts"], s["tiers"]
     ({'parts': 2, 'suppliers': 2, 'countries': 2, 'end_items': 1}, [{'tier': 0, 'parts': 1}, {'tier': 1, 'parts': 1}])
-    >>> [(r["depth"], r["part"], r["qty_per_end_item"], r["countries"]) for r in s["end_items"][0]["bom"]]
-    [(0, 'w', 1.0, ['TR']), (1, 'g', 2.0, ['CA'])]
+    >>> [(r["depth"], r["part"], r["qty_per_end_item"], r["countries"], r["stock"]) for r in s["end_items"][0]["bom"]]
+    [(0, 'w', 1.0, ['TR'], 0.0), (1, 'g', 2.0, ['CA'], 5.0)]
+    >>> s["end_items"][0]["bom"][1]["sources"][0]["owner"], s["end_items"][0]["bom"][1]["sources"][0]["lead_time"]
+    ('US', 3)
     """
     per_country = Counter(s.country for s in model.suppliers.values())
     countries = [
@@ -159,7 +174,7 @@ def model_summary(
     end_items = []
     for item, d in model.demand.items():
         rows = []
-        for r in bom_tree(model, item, max_depth=depth):
+        for r in bom_tree(model, item, max_depth=depth, max_rows=max_rows + 1, shared_once=True):
             part = model.parts[r.part]
             rows.append({
                 "depth": r.depth,
@@ -169,16 +184,22 @@ def model_summary(
                 "qty_per_end_item": r.qty_per_end_item,
                 "alternate_of": r.alternate_of,
                 "qualification_time": r.qualification_time if r.alternate_of is not None else None,
+                "repeat": r.repeat,
+                "hidden": r.hidden,
+                "stock": float(part.stock),
                 "countries": supplier_countries(model, r.part),
                 "sources": _source_dicts(model, r.part),
             })
-        end_items.append({"id": item, "name": model.parts[item].name, "rate": d.rate, "bom": rows})
+        cut = len(rows) > max_rows
+        end_items.append({"id": item, "name": model.parts[item].name, "rate": d.rate, "bom": rows[:max_rows],
+                          "cut": cut})
     return {
         "file": file,
         "name": model.name,
         "home": model.home,
         "period": model.period.value,
         "scenario": (scenario.name or file or "(unnamed)") if scenario is not None else None,
+        "depth": depth,
         "counts": {
             "parts": len(model.parts),
             "suppliers": len(model.suppliers),
@@ -195,77 +216,76 @@ def _periods(n: int, period: str) -> str:
     return f"{n} {period}{'s' if n != 1 else ''}"
 
 
-def _row_label(row: dict[str, Any], *, root: str, period: str) -> Text:
-    text = Text(row["part"], style="bold")
+def _source_text(s: dict[str, Any], period: str) -> str:
+    owner = f", owned {s['owner']}" if s["owner"] != s["country"] else ""
+    bits = [f"{s['supplier']} ({s['country']}{owner})"]
+    if s["lead_time"]:
+        bits.append(f"lead {_periods(s['lead_time'], period)}")
+    if s["capacity"] is not None:
+        bits.append(f"cap {fmt_number(s['capacity'])}")
+    if not s["qualified"]:
+        bits.append(f"qualifies in {_periods(s['qualification_time'], period)}")
+    return " ".join(bits)
+
+
+def _row_text(row: dict[str, Any], *, root: str, period: str) -> str:
+    text = row["part"]
     if row["name"] and row["name"] != row["part"]:
-        text.append(f" ({row['name']})")
+        text += f" ({row['name']})"
     if row["depth"] > 0:
-        text.append(f"  x{fmt_number(row['qty'])}", style="cyan")
+        text += f" x{fmt_number(row['qty'])}"
         if row["depth"] > 1:
-            text.append(f" ({fmt_number(row['qty_per_end_item'])} per {root})", style="cyan")
+            text += f" ({fmt_number(row['qty_per_end_item'])} per {root})"
     if row["alternate_of"] is not None:
         t = row["qualification_time"] or 0
         when = "usable at once" if t == 0 else f"usable {_periods(t, period)} after the trigger"
-        text.append(f"  alternate for {row['alternate_of']}, {when}", style="magenta")
-    places = []
-    for s in row["sources"]:
-        if s["qualified"]:
-            places.append(s["country"])
-        else:
-            places.append(f"{s['country']} (qualifies in {_periods(s['qualification_time'], period)})")
-    # one entry per country, in source order, as supplier_countries gives them
-    shown = list(dict.fromkeys(places))
-    if shown:
-        text.append("  " + ", ".join(shown), style="green")
+        text += f"; alternate for {row['alternate_of']}, {when}"
+    if row["repeat"]:
+        return text + "; its BOM is listed above"
+    if row["stock"]:
+        text += f"; stock {fmt_number(row['stock'])}"
+    if row["sources"]:
+        text += "; from " + ", ".join(_source_text(s, period) for s in row["sources"])
+    if row["hidden"]:
+        text += f"; {fmt_number(row['hidden'])} rows below not shown"
     return text
 
 
-def render_summary(summary: dict[str, Any]) -> RenderableType:
-    """The ``show`` output for a terminal: header, counts, countries, tiers, BOM trees."""
+def render_summary(summary: dict[str, Any], *, width: int = 80) -> RenderableType:
+    """The ``show`` output for a terminal: header, counts, countries, tiers, BOM trees,
+    every line at most ``width`` characters (ids are never split), with a notice
+    wherever something is left out."""
     period = summary["period"]
     title = summary["name"] or summary["file"] or "model"
-    head = Text(title, style="bold")
-    head.append(f"  home {summary['home']}, time in {period}s")
+    head = f"{title}: home {summary['home']}, time in {period}s"
     if summary["scenario"] is not None:
-        head.append(f"  (as changed by scenario {summary['scenario']})")
-    parts: list[RenderableType] = [head]
-
-    counts = Table(title="Counts", title_justify="left", show_header=False)
-    counts.add_column("what")
-    counts.add_column("n", justify="right")
-    for key, label in (("parts", "parts"), ("suppliers", "suppliers"), ("countries", "countries"),
-                       ("end_items", "end items")):
-        counts.add_row(label, str(summary["counts"][key]))
-    parts.append(counts)
-
-    table = Table(title="Supplier countries", title_justify="left")
-    table.add_column("country")
-    table.add_column("name")
-    table.add_column("suppliers", justify="right")
-    for c in summary["countries"]:
-        table.add_row(c["country"] + (" (home)" if c["home"] else ""), c["name"], str(c["suppliers"]))
-    parts.append(table)
-
-    tier_table = Table(title="Tiers (0 = end items)", title_justify="left")
-    tier_table.add_column("tier", justify="right")
-    tier_table.add_column("parts", justify="right")
-    for t in summary["tiers"]:
-        tier_table.add_row("unused" if t["tier"] < 0 else str(t["tier"]), str(t["parts"]))
-    parts.append(tier_table)
-
+        head += f" (as changed by scenario {summary['scenario']})"
+    lines = wrap(head, width)
+    c = summary["counts"]
+    lines += wrap(f"{_plural(c['parts'], 'part')}, {_plural(c['suppliers'], 'supplier')} in "
+                  f"{_plural(c['countries'], 'country')}, {_plural(c['end_items'], 'end item')}", width)
+    lines += ["", "supplier countries (facilities):"]
+    code = max((len(x["country"]) for x in summary["countries"]), default=2)
+    for x in summary["countries"]:
+        home = " (home)" if x["home"] else ""
+        lines += wrap(f"{x['country']:<{code}}  {x['suppliers']:>4} {'supplier ' if x['suppliers'] == 1 else 'suppliers'}"
+                      f"  {x['name']}{home}", width, indent=2, hang=code + 17)
+    tiers_text = ", ".join(f"{'unused' if t['tier'] < 0 else 'tier ' + str(t['tier'])}: {t['parts']}"
+                           for t in summary["tiers"])
+    lines += [""] + wrap(f"parts per tier (0 = end items): {tiers_text}", width)
     for item in summary["end_items"]:
-        tree: Tree | None = None
-        stack: list[Tree] = []
-        for row in item["bom"]:
-            label = _row_label(row, root=item["id"], period=period)
-            if tree is None:
-                label.append(f"  plan {fmt_number(item['rate'])}/{period}", style="yellow")
-                tree = Tree(label)
-                stack = [tree]
-                continue
-            del stack[row["depth"]:]
-            stack.append(stack[-1].add(label))
-        if tree is not None:
-            parts.append(Text(""))
-            parts.append(tree)
-    return Group(*parts)
+        lines.append("")
+        for k, row in enumerate(item["bom"]):
+            text = _row_text(row, root=item["id"], period=period)
+            if k == 0:
+                text += f"; plan {fmt_number(item['rate'])}/{period}"
+            lines += wrap(text, width, indent=2 * row["depth"], hang=4)
+        hidden = sum(r["hidden"] for r in item["bom"])
+        if hidden:
+            lines += wrap(f"[{fmt_number(hidden)} rows deeper than {summary['depth']} levels not shown: "
+                          "--depth N for more, --json for all]", width)
+        if item["cut"]:
+            lines += wrap(f"[cut after {len(item['bom']):,} rows: --depth N to see fewer levels]", width)
+        if any(r["repeat"] for r in item["bom"]):
+            lines += wrap("[a sub-assembly used in several places lists its BOM the first time only]", width)
+    return Group(*(Text(line) for line in lines))
