@@ -311,9 +311,15 @@ def test_the_result_table_has_one_row_per_end_item_and_period():
     # week 3 starts 21 days after 2 Sep 2024; 1 of 4 made: 3 lost
     assert rows[3] == ["drone", 3, date(2024, 9, 23), 4.0, 1.0, 3.0, "cam"]
     assert csv_bytes((header, rows)).decode().splitlines()[4] == "drone,3,2024-09-23,4.0,1.0,3.0,cam"
-    # to_frame is the same table
+    # to_frame is the same table, tidy: indexed by end item and period, with the
+    # scenario and the date as columns
     frame = _result(r, start_date=date(2024, 9, 2)).to_frame()
-    assert list(frame.columns) == header and frame.loc[3, "lost"] == 3.0
+    assert list(frame.index.names) == ["end_item", "period"]
+    assert list(frame.columns) == ["scenario", "date", "planned", "produced", "lost", "bottleneck"]
+    assert frame.loc[("drone", 3), "lost"] == 3.0 and frame.loc[("drone", 3), "scenario"] == "hand"
+    assert str(frame.loc[("drone", 3), "date"].date()) == "2024-09-23"
+    # without a start date the date column is there, empty
+    assert _result(r).to_frame()["date"].isna().all()
     header, rows = _result(r, stock={"cam": np.array([3.0, 2.0, 1.0, 0.0])}).stock_table()
     assert header == ["part", "period", "stock"] and rows[-1] == ["cam", 3, 0.0]
 

@@ -26,6 +26,7 @@ MODULES = [
     "supplychain.network.rules",
     "supplychain.network.whatif",
     "supplychain.sim.explain",
+    "supplychain.sim.compare",
     "supplychain.sim.results",
 ]
 

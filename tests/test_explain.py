@@ -226,3 +226,33 @@ def test_the_json_of_a_dated_run_carries_its_calendar():
     assert data["start_date"] == "2020-09-07"
     assert data["dates"][4] == "2020-10-05" and len(data["dates"]) == 156
     assert data["events"][0]["start_date"] == "2020-10-05" and data["events"][0]["flows_stopped"] == 1
+
+
+# -- compare ------------------------------------------------------------------------------
+
+
+def test_compare_lines_up_the_scenarios_against_the_first():
+    files = [ROOT / "scenarios" / "tb2" / f for f in ("canada-2020.yaml", "canada-2020-no-cats.yaml")]
+    runs = [sc.simulate(*sc.load_scenario(f)) for f in files]
+    c = sc.compare(runs, names=["as it happened", "no CATS"])
+    first, second = c.rows
+    # the deltas are the second run's loss less the first's
+    assert second.delta_units_lost == runs[1].end_items["tb2"].units_lost - runs[0].end_items["tb2"].units_lost
+    assert first.delta_units_lost == 0.0 and second.delta_units_lost > 0
+    with pytest.raises(ValueError, match="must be distinct"):
+        sc.compare(runs, names=["a", "a"])
+    frame = c.to_frame()
+    assert list(frame.index.names) == ["end_item", "scenario"]
+    assert frame.loc[("tb2", "no CATS"), "delta_value_lost"] == second.delta_value_lost
+
+    result = run("compare", *files)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0] == "1. Canada 2020 - cameras and engines (canada-2020.yaml)"
+    row2 = next(line for line in lines if line.split()[:1] == ["2"])
+    assert row2.split()[1:3] == [f"{runs[1].end_items['tb2'].units_lost:g}", f"+{second.delta_units_lost:g}"]
+    data = json.loads(run("compare", *files, "--json").stdout)
+    assert [r["scenario"] for r in data["rows"]] == [
+        "Canada 2020 - cameras and engines (canada-2020.yaml)",
+        "Canada 2020 - without the domestic camera (canada-2020-no-cats.yaml)"]

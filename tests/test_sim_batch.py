@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
@@ -106,7 +107,7 @@ def test_a_common_horizon_overrides_every_scenario():
 
 
 def test_an_empty_batch_is_an_empty_list():
-    assert simulate_batch(model(), []) == []
+    assert simulate_batch(model(), []) == ()
 
 
 def test_same_inputs_give_the_same_bytes():
@@ -160,3 +161,15 @@ def test_batch_equals_single_runs_with_priorities(m, cases):
     scenarios = [S.scenario(m, *e, horizon=h) for h, e in cases]
     for a, s in zip(simulate_batch(m, scenarios, record_stock=True), scenarios):
         assert_same(a, simulate(m, s, record_stock=True))
+
+
+def test_a_batch_is_one_table_for_all_its_scenarios():
+    batch = simulate_batch(model(), MIXED)
+    frame = batch.to_frame()
+    assert list(frame.index.names) == ["k", "end_item", "period"]
+    # one row per scenario, end item and period of its own horizon
+    assert len(frame) == sum(r.horizon * len(r.end_items) for r in batch)
+    for k, r in enumerate(batch):
+        assert frame.loc[k, "lost"].sum() == pytest.approx(r.units_lost)
+        assert set(frame.loc[k, "scenario"]) == {r.scenario}
+    assert batch.to_dict(series=False) == [r.to_dict(series=False) for r in batch]

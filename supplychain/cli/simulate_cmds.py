@@ -21,8 +21,9 @@ from supplychain.model.schema import DEFAULT_HORIZON
 from supplychain.io.csv_out import write_csv
 from supplychain.errors import SupplyChainError
 from supplychain.reports.explain_report import render_explanation
-from supplychain.reports.sim_report import render_simulation, simulation_dict
+from supplychain.reports.sim_report import render_comparison, render_simulation, simulation_dict
 from supplychain.sim import simulate as run_simulation
+from supplychain.sim.compare import compare as compare_results
 from supplychain.sim.explain import explain as explain_scenario
 
 
@@ -101,3 +102,35 @@ def explain(
         return
     title = f"{scenario.name or scenario_file.stem} ({scenario_file.name})"
     out.print(render_explanation(result, title=title, model_name=model.name, width=out.width))
+
+
+@app.command()
+@guarded
+def compare(
+    scenario_files: list[Path] = typer.Argument(..., metavar="SCENARIO...",
+                                                help="two or more scenario files; the first is the reference",
+                                                show_default=False),
+    horizon: Optional[int] = typer.Option(None, "--horizon", min=1,
+                                          help="periods to simulate (default: each scenario's)"),
+    as_json: bool = typer.Option(False, "--json", help="print the comparison as JSON"),
+    csv_file: Optional[Path] = typer.Option(None, "--csv", help="also write one row per end item and scenario"),
+) -> None:
+    """Several scenarios side by side: per end item, each one's loss, times and
+    bottleneck, and the change against the first."""
+    results, names = [], []
+    for f in scenario_files:
+        model, scenario = load_any(f)
+        results.append(run_simulation(model, scenario, horizon=horizon or (None if scenario else DEFAULT_HORIZON)))
+        names.append(f"{(scenario.name if scenario else None) or model.name or f.stem} ({f.name})")
+    for k, name in enumerate(names):  # the same file twice: number them
+        if names.count(name) > 1:
+            names[k] = f"{name} #{names[:k + 1].count(name)}"
+    result = compare_results(results, names)
+    if csv_file is not None:
+        table = result.table()
+        write_csv(table, csv_file)
+        err.print(f"wrote {len(table[1])} rows to {csv_file}", markup=False)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    out.print(render_comparison(result, width=out.width))

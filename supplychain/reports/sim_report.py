@@ -19,7 +19,8 @@ from rich.table import Table
 from rich.text import Text
 
 from supplychain.model.periods import period_date
-from supplychain.reports.format import fmt_number as _num
+from supplychain.reports.format import fmt_number as _num, plain, wrap
+from supplychain.sim.compare import Comparison
 from supplychain.sim.results import PLAN_TOLERANCE, EndItemResult, SimulationResult, period_runs
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "timeline_rows",
     "why_line",
     "render_simulation",
+    "render_comparison",
     "simulation_dict",
 ]
 
@@ -268,3 +270,47 @@ def simulation_dict(result: SimulationResult, *, stock: bool = False) -> dict[st
             raise ValueError("this result has no stock trajectories; simulate with record_stock=True")
         data["stock"] = {part: [float(x) for x in s] for part, s in result.stock.items()}
     return data
+
+
+# -- compare ----------------------------------------------------------------------------
+
+
+def _delta(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if abs(x) < 1e-9:
+        return "0"
+    return ("+" if x > 0 else "-") + _num(abs(x))
+
+
+def render_comparison(c: Comparison, *, width: int = 80) -> RenderableType:
+    """Per end item, one row per scenario (numbered; the names listed above, wrapped to
+    ``width``): units and value lost, their change against scenario 1, the times and
+    the main bottleneck."""
+    p = c.period
+    lines = [f"{k}. {line}" if i == 0 else line for k, name in enumerate(c.scenarios, 1)
+             for i, line in enumerate(wrap(name, width - 4, hang=3))]
+    body: list[RenderableType] = [Text("\n".join(lines))]
+    for item in dict.fromkeys(r.end_item for r in c.rows):
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 0, 0, 1),
+                      title=plain(item), title_justify="left")
+        table.add_column("#", justify="right", no_wrap=True)
+        for name in ("units\nlost", "vs 1", "value\nlost", "vs 1", f"time to\nsurvive\n({p}s)",
+                     f"time to\nrecover\n({p}s)"):
+            table.add_column(name, justify="right", no_wrap=True)
+        table.add_column("main\nbottleneck", no_wrap=True, overflow="ellipsis", max_width=22)
+        for r in c.rows:
+            if r.end_item != item:
+                continue
+            k = c.scenarios.index(r.scenario) + 1
+            table.add_row(str(k), _num(r.units_lost), _delta(r.delta_units_lost) if k > 1 else "",
+                          _num(r.value_lost), _delta(r.delta_value_lost) if k > 1 else "",
+                          "never" if r.time_to_survive is None else str(r.time_to_survive),
+                          ("not yet" if not r.recovered else "-" if r.time_to_recover is None
+                           else str(r.time_to_recover)),
+                          plain(r.bottleneck or "-"))
+        body += [Text(""), table]
+    body.append(Text("\n".join(wrap(f"vs 1 = the change against scenario 1; times count {p}s from each "
+                                    "scenario's first event; 'not yet' = not back at plan by the horizon's end",
+                                    width, hang=0)), style="dim"))
+    return Group(*body)

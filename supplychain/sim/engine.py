@@ -58,7 +58,7 @@ from supplychain.model.schema import DEFAULT_HORIZON, Model, Scenario
 from supplychain.network import NEVER, Level, Network, compile_network
 from supplychain.network.whatif import apply, overrides_key
 from supplychain.sim.events import ScenarioEvents, event_warnings, resolve_events
-from supplychain.sim.results import PLAN_TOLERANCE, EndItemResult, EventWindow, SimulationResult
+from supplychain.sim.results import PLAN_TOLERANCE, BatchResult, EndItemResult, EventWindow, SimulationResult
 
 __all__ = ["run_batch"]
 
@@ -796,7 +796,7 @@ def run_batch(
     *,
     horizon: int | None = None,
     record_stock: bool = False,
-) -> list[SimulationResult]:
+) -> BatchResult:
     """Simulate K scenarios at once; see the module docstring for the rules.
 
     Each scenario runs on the model as its ``overrides`` change it
@@ -805,7 +805,7 @@ def run_batch(
     tags), all problems reported in one :class:`~supplychain.errors.ModelError`.
     """
     if not scenarios:
-        return []
+        return BatchResult()
     groups: dict[str, tuple[Model, list[int]]] = {}
     for k, s in enumerate(scenarios):
         key = overrides_key(s.overrides) if s is not None and s.overrides else ""
@@ -831,7 +831,7 @@ def run_batch(
     for derived, members in groups.values():
         for k, r in zip(members, _run(derived, [scenarios[k] for k in members], horizon, record_stock)):
             results[k] = r
-    return results
+    return BatchResult(results)
 
 
 def _run(model: Model, scenarios: list[Scenario | None], horizon: int | None,

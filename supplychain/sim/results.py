@@ -15,7 +15,7 @@ import numpy as np
 
 from supplychain.model.periods import period_date
 
-__all__ = ["EndItemResult", "SimulationResult", "EventWindow", "PLAN_TOLERANCE", "period_runs"]
+__all__ = ["EndItemResult", "SimulationResult", "BatchResult", "EventWindow", "PLAN_TOLERANCE", "period_runs"]
 
 #: output within this many units of plan counts as "at plan" (fluid arithmetic)
 PLAN_TOLERANCE = 1e-6
@@ -214,8 +214,33 @@ class SimulationResult:
         return header, rows
 
     def to_frame(self):
-        """:meth:`table` as a long pandas DataFrame (pandas needed)."""
+        """One row per end item and period, as a pandas DataFrame (pandas needed):
+        indexed by ``(end_item, period)``, with the ``scenario``, the period's ``date``
+        (missing when period 0 has none), ``planned``, ``produced``, ``lost`` and the
+        ``bottleneck``."""
         import pandas as pd
 
         header, rows = self.table()
-        return pd.DataFrame(rows, columns=header)
+        frame = pd.DataFrame(rows, columns=header)
+        if "date" not in frame:
+            frame.insert(2, "date", pd.NaT)
+        frame["date"] = pd.to_datetime(frame["date"])
+        frame.insert(0, "scenario", self.scenario)
+        return frame.set_index(["end_item", "period"])
+
+
+class BatchResult(tuple):
+    """The results of :func:`supplychain.simulate_batch`, one per scenario in order: a
+    tuple of :class:`SimulationResult`, with one table for all of them."""
+
+    def to_frame(self):
+        """Every result's :meth:`SimulationResult.to_frame`, indexed by ``(k,
+        end_item, period)`` where ``k`` is the scenario's position in the batch."""
+        import pandas as pd
+
+        if not self:
+            return pd.DataFrame()
+        return pd.concat([r.to_frame() for r in self], keys=range(len(self)), names=["k"])
+
+    def to_dict(self, *, series: bool = True) -> list[dict[str, Any]]:
+        return [r.to_dict(series=series) for r in self]
