@@ -439,3 +439,26 @@ def test_user_groups_nest_and_win_over_builtins(base):
     base["groups"] = {"EU": ["FR", "DE"], "CORE": ["EU", "IT"]}
     model = load(base)
     assert expand_countries(model, ["CORE", "CA"]) == {"FR", "DE", "IT", "CA"}
+
+
+def test_built_in_groups_carry_dated_members_and_sources():
+    from supplychain.model.countries import builtin_groups
+
+    g = builtin_groups()
+    assert {"NATO", "EU", "G7", "FIVE_EYES", "WASSENAAR"} <= set(g)
+    assert all(group.sources for group in g.values())
+    # Wassenaar: 33 founders in 1996; Mexico from 25 Jan 2012; India from 8 Dec 2017: 42
+    assert len(g["WASSENAAR"].members_on(date(1997, 1, 1))) == 33
+    assert "MX" not in g["WASSENAAR"].members_on(date(2012, 1, 24))
+    assert "MX" in g["WASSENAAR"].members_on(date(2012, 1, 25))
+    assert len(g["WASSENAAR"].members_on(date(2018, 1, 1))) == 42
+    # G7: Canada from the 1976 summit
+    assert g["G7"].members_on(date(1976, 1, 1)) == {"FR", "DE", "IT", "JP", "GB", "US"}
+    assert len(g["G7"].members_on(date(1977, 1, 1))) == 7
+    assert g["FIVE_EYES"].members_on(date(2020, 1, 1)) == {"US", "GB", "CA", "AU", "NZ"}
+
+
+def test_an_unknown_group_points_to_the_list(scenario_file):
+    path = scenario_file("embargoes:\n  - {imposed_by: [ZZCOALITION]}\n")
+    with pytest.raises(ModelError, match="`supplychain groups` lists the built-in ones"):
+        load_scenario(path)

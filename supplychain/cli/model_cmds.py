@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -12,10 +13,12 @@ import typer
 
 from supplychain.cli import app
 from supplychain.cli.common import err, guarded, out, print_json, to_jsonable
-from supplychain.errors import ModelError, ModelWarning
+from supplychain.errors import ModelError, ModelWarning, SupplyChainError
 from supplychain.io import load_any
 from supplychain.model.schema import Model, Scenario
-from supplychain.reports.model_report import SHOW_DEPTH, model_summary, render_summary, validation_dict, validation_line
+from supplychain.reports.format import wrap
+from supplychain.reports.model_report import (SHOW_DEPTH, groups_dict, model_summary, render_groups, render_summary,
+                                              validation_dict, validation_line)
 
 
 def _escape(text: str) -> str:
@@ -48,7 +51,8 @@ def validate(
         if as_json:
             continue
         if entry["valid"]:
-            err.print(f"[green]{_escape(validation_line(entry))}[/]")
+            for line in wrap(validation_line(entry), err.width):
+                err.print(f"[green]{_escape(line)}[/]")
         else:
             n = len(entry["problems"])
             err.print(f"[bold red]{_escape(str(path))}: {n} problem{'s' if n != 1 else ''}[/]")
@@ -94,6 +98,28 @@ def show(
 class SchemaKind(str, Enum):
     model = "model"
     scenario = "scenario"
+
+
+@app.command()
+@guarded
+def groups(
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE",
+                                        help="members on this date (YYYY-MM-DD; default: today's membership)"),
+    as_json: bool = typer.Option(False, "--json", help="print every group, member date and source as JSON"),
+) -> None:
+    """The built-in country groups (NATO, EU, G7, FIVE_EYES, WASSENAAR): members with
+    the dates they joined and left, and the public sources of those dates."""
+    when = None
+    if as_of is not None:
+        try:
+            when = date.fromisoformat(as_of)
+        except ValueError:
+            raise SupplyChainError(f"--as-of {as_of!r} is not a date; write it as YYYY-MM-DD") from None
+    data = groups_dict(when)
+    if as_json:
+        print_json(data)
+    else:
+        out.print(render_groups(data, when=when, width=out.width))
 
 
 @app.command()

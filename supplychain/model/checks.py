@@ -291,7 +291,8 @@ def _check_names(vocab: Vocabulary, names: Iterable[str], path: tuple, what: str
         if name in groups or is_country(name):
             continue
         hint = suggest_country(name) or close_matches(name, groups)
-        fix = f"; did you mean {hint!r}?" if hint else "; use an ISO 3166-1 alpha-2 code or a group name"
+        fix = (f"; did you mean {hint!r}?" if hint else
+               "; use an ISO 3166-1 alpha-2 code or a group name (`supplychain groups` lists the built-in ones)")
         problems.append(Problem(f"{what} {name!r} is neither a country code nor a group{fix}", (*path, i)))
     return problems
 

@@ -1,9 +1,10 @@
 """Country codes (ISO 3166-1 alpha-2) and country groups with dated membership.
 
 Codes come from the maintained ``iso3166`` package, which also carries ``XK``
-(Kosovo, a user-assigned code in common use). Built-in groups (``NATO``, ``EU``)
-record when each member joined and, where it did, left, so a scenario dated 2019
-expands ``EU`` with the United Kingdom and one dated 2021 without it.
+(Kosovo, a user-assigned code in common use). Built-in groups (``NATO``, ``EU``,
+``G7``, ``FIVE_EYES``, ``WASSENAAR``) record when each member joined and, where it
+did, left, with the public sources of those dates, so a scenario dated 2019 expands
+``EU`` with the United Kingdom and one dated 2021 without it.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class BuiltinGroup:
     name: str
     title: str
     members: Mapping[str, tuple[date, date | None]]
+    sources: tuple[str, ...] = ()  # where the membership and its dates come from
 
     def members_on(self, when: date | None = None) -> frozenset[str]:
         """Members on a date; ``None`` means the data's current membership."""
@@ -89,6 +91,7 @@ def _load() -> tuple[str, dict[str, BuiltinGroup]]:
             name=key,
             title=g["name"],
             members={c: (_parse(j), _parse(l)) for c, (j, l) in g["members"].items()},
+            sources=tuple(g.get("sources", ())),
         )
         for key, g in raw["groups"].items()
     }
@@ -96,7 +99,8 @@ def _load() -> tuple[str, dict[str, BuiltinGroup]]:
 
 
 def builtin_groups() -> dict[str, BuiltinGroup]:
-    """The shipped groups by name (``NATO``, ``EU``)."""
+    """The shipped groups by name (``NATO``, ``EU``, ``G7``, ``FIVE_EYES``,
+    ``WASSENAAR``), each with its sources; ``supplychain groups`` lists them."""
     return dict(_load()[1])
 
 

@@ -16,6 +16,7 @@ times are in the model's periods.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from typing import Any, Iterable
 
 from rich.console import Group, RenderableType
@@ -23,7 +24,7 @@ from rich.text import Text
 
 from supplychain.errors import ModelError, Problem, format_path
 from supplychain.graph.bom import bom_tree, supplier_countries, tiers
-from supplychain.model.countries import country_name
+from supplychain.model.countries import GROUPS_VALID_AS_OF, builtin_groups, country_name
 from supplychain.model.schema import Model, Scenario
 from supplychain.reports.format import fmt_number, wrap
 
@@ -33,6 +34,8 @@ __all__ = [
     "validation_line",
     "model_summary",
     "render_summary",
+    "groups_dict",
+    "render_groups",
 ]
 
 
@@ -87,9 +90,12 @@ def validation_dict(
 
 
 def _plural(n: int, word: str) -> str:
+    """``1 part``, ``2 parts``, ``2 countries``, ``2 embargoes``."""
     if n == 1:
         return f"{n} {word}"
-    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+    if word.endswith("y"):
+        return f"{n} {word[:-1]}ies"
+    return f"{n} {word}es" if word.endswith("o") else f"{n} {word}s"
 
 
 def validation_line(entry: dict[str, Any]) -> str:
@@ -288,4 +294,43 @@ def render_summary(summary: dict[str, Any], *, width: int = 80) -> RenderableTyp
             lines += wrap(f"[cut after {len(item['bom']):,} rows: --depth N to see fewer levels]", width)
         if any(r["repeat"] for r in item["bom"]):
             lines += wrap("[a sub-assembly used in several places lists its BOM the first time only]", width)
+    return Group(*(Text(line) for line in lines))
+
+
+# -- groups -----------------------------------------------------------------------------
+
+
+def groups_dict(when: date | None = None) -> list[dict[str, Any]]:
+    """The built-in groups for ``supplychain groups --json``: name, title, the members
+    on ``when`` (default: today's membership in the data), every member's joined and
+    left dates, and the sources."""
+    out = []
+    for name, g in builtin_groups().items():
+        out.append({
+            "name": name, "title": g.title, "members_on": sorted(g.members_on(when)),
+            "members": {c: [j.isoformat(), None if left is None else left.isoformat()]
+                        for c, (j, left) in g.members.items()},
+            "sources": list(g.sources),
+        })
+    return out
+
+
+def render_groups(groups: list[dict[str, Any]], *, when: date | None = None, width: int = 80) -> RenderableType:
+    """Each group: its members on the date (with the dates they joined), its sources."""
+    lines = wrap(f"Built-in country groups (membership data as of {GROUPS_VALID_AS_OF}); "
+                 f"members {'on ' + when.isoformat() if when else 'today'}. A scenario expands a group on its "
+                 "as_of date (else its start_date, else the model's).", width, hang=0)
+    for g in groups:
+        lines.append("")
+        lines += wrap(f"{g['name']}: {g['title']}, {len(g['members_on'])} members", width)
+        by_year: dict[str, list[str]] = {}
+        for c in g["members_on"]:
+            by_year.setdefault(g["members"][c][0][:4], []).append(c)
+        joined = "; ".join(f"{year}: {' '.join(cs)}" for year, cs in sorted(by_year.items()))
+        lines += wrap(f"joined {joined}", width, indent=2)
+        left = [f"{c} {j[:4]}-{lv[:4]}" for c, (j, lv) in g["members"].items() if lv is not None]
+        if left:
+            lines += wrap("former members: " + ", ".join(left), width, indent=2)
+        for src in g["sources"]:
+            lines += wrap("source: " + src, width, indent=2)
     return Group(*(Text(line) for line in lines))
