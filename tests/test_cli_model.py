@@ -54,12 +54,14 @@ def test_help_lists_the_model_commands():
 def test_validate_valid_files():
     result = run("validate", ONE, SCENARIO, str(DATA / "one-part-line.toml"))
     assert result.exit_code == 0
-    lines = result.stderr.splitlines()
-    assert lines == [
+    # one verdict per file, wrapped to 80 columns (continuation lines indented)
+    verdicts = " ".join(line.strip() for line in result.stderr.splitlines()).replace(" ok: ", "\nok: ")
+    assert verdicts.splitlines() == [
         f"ok: {ONE} (model: 2 parts, 2 suppliers, 1 end item)",
         f"ok: {SCENARIO} (scenario: 1 embargo, 0 disruptions, horizon 20; model: 2 parts, 2 suppliers, 1 end item)",
         f"ok: {DATA / 'one-part-line.toml'} (model: 2 parts, 2 suppliers, 1 end item)",
     ]
+    assert max(len(line) for line in result.stderr.splitlines()) <= 80
     assert result.stdout == ""  # messages go to stderr
 
 

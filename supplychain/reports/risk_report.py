@@ -22,19 +22,28 @@ from supplychain.risk.stress import StressResult
 __all__ = ["render_exposure", "render_concentration", "render_stress"]
 
 
+#: an id column: never split over lines; a long one is cut with an ellipsis (whole in --json)
+_ID = {"no_wrap": True, "overflow": "ellipsis", "max_width": 24}
+
+
+def _table(title: str) -> Table:
+    """A table that fits 80 columns: one space between columns, no outer edge."""
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
+                 padding=(0, 0, 0, 1))
+
+
 # -- exposure -------------------------------------------------------------------------
 
 
 def render_exposure(result: ExposureResult, *, parts: bool = False) -> RenderableType:
     """The ranked country table; with ``parts``, one table of dependent parts per entry."""
     p = result.period
-    table = Table(title=f"Exposure by country (value per {p}; supply in {p}s)", title_justify="left",
-                  box=box.SIMPLE_HEAD)
+    table = _table(f"Exposure by country (value per {p}; supply in {p}s)")
     # figures never wrap; the end-item list, last, takes what width is left
-    for name, just in (("#", "right"), ("country", "left"), ("as", "left"), ("value/" + p, "right"),
-                       ("parts", "right"), ("direct", "right"), ("min supply", "right")):
+    for name, just in (("#", "right"), ("country", "left"), ("as", "left"), (f"value/\n{p}", "right"),
+                       ("parts", "right"), ("direct", "right"), ("min\nsupply", "right")):
         table.add_column(name, justify=just, no_wrap=True)
-    table.add_column("end items: value share", min_width=14)
+    table.add_column("end items:\nvalue share", min_width=12)
     for k, c in enumerate(result.countries, 1):
         items = ", ".join(f"{e} {fmt_pct(s)}" for e, s in c.end_items.items()) or "-"
         table.add_row(str(k), c.country, c.basis, _num(c.value_per_period), str(len(c.parts)),
@@ -45,12 +54,12 @@ def render_exposure(result: ExposureResult, *, parts: bool = False) -> Renderabl
         return table
     out: list[RenderableType] = [table]
     for c in result.countries:
-        t = Table(title=f"{c.country} ({c.basis})", title_justify="left", box=box.SIMPLE_HEAD)
+        t = _table(f"{c.country} ({c.basis})")
         for name, just in (("part", "left"), ("share", "right"), ("direct", "left"), ("stock", "right"),
                            (f"need/{p}", "right"), ("supply", "right")):
-            t.add_column(name, justify=just)
+            t.add_column(name, justify=just, **(_ID if name == "part" else {"no_wrap": True}))
         for row in c.parts:
-            t.add_row(row.part + (" (end item)" if row.end_item else ""), fmt_pct(row.share),
+            t.add_row(plain(row.part) + (" (end item)" if row.end_item else ""), fmt_pct(row.share),
                       "yes" if row.direct else "", _num(row.stock), _num(row.requirement),
                       fmt_time(row.supply_periods))
         out.append(t)
@@ -62,22 +71,21 @@ def render_exposure(result: ExposureResult, *, parts: bool = False) -> Renderabl
 
 def render_concentration(result: ConcentrationResult, *, top: int | None = None) -> RenderableType:
     """Parts by HHI (most concentrated first) and the single points of failure."""
-    parts = Table(title="Supply concentration by country (HHI, shares in %)", title_justify="left",
-                  box=box.SIMPLE_HEAD)
+    parts = _table("Supply concentration by country (HHI, shares in %)")
     for name, just in (("part", "left"), ("HHI", "right"), ("countries", "left"), ("sources", "right"),
-                       ("1 source", "left"), ("1 country", "left")):
-        parts.add_column(name, justify=just, no_wrap=name != "countries")
+                       ("1\nsource", "left"), ("1\ncountry", "left")):
+        parts.add_column(name, justify=just, **(_ID if name == "part" else {"no_wrap": name != "countries"}))
     shown = result.parts if top is None else result.parts[:top]
     for p in shown:
-        parts.add_row(p.part, fmt_hhi(p.hhi),
+        parts.add_row(plain(p.part), fmt_hhi(p.hhi),
                       ", ".join(f"{c} {fmt_pct(s)}" for c, s in p.countries.items()) or "-",
                       str(p.qualified_sources), "yes" if p.single_source else "",
                       "yes" if p.single_country else "")
-    spofs = Table(title="Single points of failure", title_justify="left", box=box.SIMPLE_HEAD)
+    spofs = _table("Single points of failure")
     for name in ("kind", "id", "country", "stops", "via parts"):
-        spofs.add_column(name)
+        spofs.add_column(name, **_ID if name == "id" else {})
     for s in result.spofs:
-        spofs.add_row(s.kind, s.id, s.country or "-", ", ".join(s.end_items), ", ".join(s.parts))
+        spofs.add_row(s.kind, plain(s.id), s.country or "-", plain(", ".join(s.end_items)), plain(", ".join(s.parts)))
     summary = Text(
         f"{len(result.single_source_parts)} single-source parts, {len(result.single_country_parts)} "
         f"single-country parts, {len(result.spofs)} single points of failure"

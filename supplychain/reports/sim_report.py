@@ -198,66 +198,77 @@ def render_simulation(
     start_date = result.start_date
     # by start; file order among equal starts
     events = sorted(result.events, key=lambda e: e.start)
-    head = [Text(title or result.scenario or "simulation", style="bold")]
+
+    def lines(text: str, *, indent: int = 0, style: str | None = None) -> Text:
+        return Text("\n".join(wrap(text, width, indent=indent)), style=style or "")
+
+    head = [lines(title or result.scenario or "simulation", style="bold")]
     span = f"horizon {_plural(h, p)}"
     if start_date is not None:
         span += f", {start_date.isoformat()} to {period_date(start_date, h - 1, period=p).isoformat()}"
-    head.append(Text(f"model: {model_name or '-'}; {span}; period: {p}"))
+    head.append(lines(f"model: {model_name or '-'}; {span}; period: {p}"))
     first_event = None
     for e in events:
         stop = "open-ended" if e.stop is None else f"lifted from {fmt_period(e.stop, period=p, start_date=start_date)}"
-        head.append(Text(f"  from {fmt_period(e.start, period=p, start_date=start_date)}, {stop}: {e.name}"))
+        head.append(lines(f"from {fmt_period(e.start, period=p, start_date=start_date)}, {stop}: {e.name}", indent=2))
         if e.flows_stopped == 0:
-            head.append(Text("    it stops no flow in this model; `supplychain explain` shows why", style="yellow"))
+            head.append(lines("it stops no flow in this model; `supplychain explain` shows why", indent=4,
+                              style="yellow"))
         if first_event is None and e.start == result.event_start and e.flows_stopped:
             first_event = e.name
     if result.event_start is None:
-        head.append(Text("no event: the baseline run" if not events else
-                         "no listed event stops a flow: output is the baseline's"))
+        head.append(lines("no event: the baseline run" if not events else
+                          "no listed event stops a flow: output is the baseline's"))
     else:
-        head.append(Text(f"first event starts in {fmt_period(result.event_start, period=p, start_date=start_date)}; "
-                         f"times below count from it, in {p}s"))
+        head.append(lines(f"first event starts in {fmt_period(result.event_start, period=p, start_date=start_date)}; "
+                          f"times below count from it, in {p}s"))
 
     # one space between columns, so eight columns fit 80 characters; long ids fold
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 0, 0, 1))
     longest = max((len(item) for item in result.end_items), default=8)
-    table.add_column("end item", min_width=min(longest, 12), overflow="fold")
+    # ids never split: a long one is cut with an ellipsis (whole in --json and below)
+    table.add_column("end item", min_width=min(longest, 12), no_wrap=True, overflow="ellipsis", max_width=20)
     for name in ("planned", "produced", "units\nlost", "value\nlost", f"time to\nsurvive\n({p}s)",
                  f"time to\nrecover\n({p}s)"):
         table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("main\nbottleneck", overflow="fold")
+    table.add_column("main\nbottleneck", no_wrap=True, overflow="ellipsis", max_width=24)
     for item, r in result.end_items.items():
         short = len(r.short_periods) > 0
         table.add_row(
-            item, _num(float(r.planned.sum())), _num(float(r.produced.sum())), _num(r.units_lost),
+            plain(item), _num(float(r.planned.sum())), _num(float(r.produced.sum())), _num(r.units_lost),
             _num(r.value_lost),
             _time_cell(r.time_to_survive, event_start=r.event_start, period=p, start_date=start_date, never="never"),
             _time_cell(r.time_to_recover, event_start=r.event_start, period=p, start_date=start_date,
                        never="not yet" if short and r.event_start is not None else "-"),
-            r.main_bottleneck or "-",
+            plain(r.main_bottleneck or "-"),
         )
 
-    legend = Text(f"times count {p}s from the first event's start"
-                  + ("; the date is the period it happens" if start_date is not None else "")
-                  + "; 'not yet' = not back at plan by the horizon's end", style="dim")
+    legend = lines(f"times count {p}s from the first event's start"
+                   + ("; the date is the period it happens" if start_date is not None else "")
+                   + "; 'not yet' = not back at plan by the horizon's end", style="dim")
     body: list[RenderableType] = [*head, table, legend]
     label = 10
     for item, r in result.end_items.items():
         plan_row, made_row, k = timeline_rows(r.planned, r.produced, width=max(10, width - label - 1))
         scale = f"one character = {_plural(k, p)}" if k > 1 else f"one character per {p}"
-        lines = [f"{item}: planned vs produced ({scale}; a full block is at plan)",
-                 f"{'planned':<{label}} {plan_row}", f"{'produced':<{label}} {made_row}"]
+        rows = wrap(f"{item}: planned vs produced ({scale}; a full block is at plan)", width)
+        rows += [f"{'planned':<{label}} {plan_row}", f"{'produced':<{label}} {made_row}"]
         if result.event_start is not None and result.event_start < h:
             col = result.event_start // k
-            lines.append(f"{'':<{label}} {' ' * col}^ {fmt_period(result.event_start, period=p, start_date=start_date)}"
-                         f": {first_event or 'first event'}")
+            marker = f"^ {fmt_period(result.event_start, period=p, start_date=start_date)}: {first_event or 'first event'}"
+            if label + 1 + col + len(marker) > width:  # no room right of the caret: the text goes under it
+                rows.append(f"{'':<{label}} {' ' * col}^")
+                rows.extend(wrap(marker[2:], width, indent=2))
+            else:
+                rows.append(f"{'':<{label}} {' ' * col}{marker}")
         spans = bottleneck_spans(r.bottleneck)
         if spans:
-            lines.append(f"bottlenecks ({p}s they bound):")
-            lines.extend(f"  {part}: {fmt_spans(runs)}" for part, runs in spans.items())
-        lines.append("why: " + why_line(r, period=p, start_date=start_date, event=first_event,
-                                        events_listed=len(events)))
-        body.append(Text("\n" + "\n".join(lines)))
+            rows.append(f"bottlenecks ({p}s they bound):")
+            for part, runs in spans.items():
+                rows.extend(wrap(f"{part}: {fmt_spans(runs)}", width, indent=2))
+        rows.extend(wrap("why: " + why_line(r, period=p, start_date=start_date, event=first_event,
+                                            events_listed=len(events)), width))
+        body.append(Text("\n" + "\n".join(rows)))
     return Group(*body)
 
 
