@@ -363,8 +363,10 @@ def test_content_exactly_at_threshold_is_caught_by_at_least():
 # --- rationing a scarce shared child -------------------------------------------------
 
 
-def test_scarce_shared_child_is_rationed_by_claims():
-    model = build({
+def shared_chip(**priority: int) -> dict:
+    """a needs 2 chips, b needs 1; 10 a and 20 b a period; chips from Canada, no stock.
+    ``priority`` gives end items a priority (``a=2``)."""
+    return {
         "home": "TR",
         "suppliers": {"plant": {"country": "TR"}, "xcorp": {"country": "CA"}},
         "parts": {
@@ -372,8 +374,13 @@ def test_scarce_shared_child_is_rationed_by_claims():
             "b": {"bom": {"chip": 1}, "sources": [{"supplier": "plant"}]},
             "chip": {"sources": [{"supplier": "xcorp"}]},
         },
-        "demand": {"a": {"rate": 10}, "b": {"rate": 20}},
-    })
+        "demand": {e: {"rate": rate, **({"priority": priority[e]} if e in priority else {})}
+                   for e, rate in (("a", 10), ("b", 20))},
+    }
+
+
+def test_scarce_shared_child_is_rationed_by_claims():
+    model = build(shared_chip())
     r = run(model, ca(severity=0.5), horizon=8)
     # chip requirement 2 x 10 + 1 x 20 = 40; from t=5 X Corp ships (1 - 0.5) x 40 = 20 a
     # period, lead 0, no stock. Claims a: 2 x 10 = 20, b: 1 x 20 = 20: each gets 20 x
@@ -477,16 +484,7 @@ def test_the_bottleneck_is_the_part_that_held_output_back(cut, survive, lost, bi
     (0.75, 5, 0),
 ])
 def test_a_scarce_shared_child_serves_the_higher_priority_first(severity, a_made, b_made):
-    model = build({
-        "home": "TR",
-        "suppliers": {"plant": {"country": "TR"}, "xcorp": {"country": "CA"}},
-        "parts": {
-            "a": {"bom": {"chip": 2}, "sources": [{"supplier": "plant"}]},
-            "b": {"bom": {"chip": 1}, "sources": [{"supplier": "plant"}]},
-            "chip": {"sources": [{"supplier": "xcorp"}]},
-        },
-        "demand": {"a": {"rate": 10, "priority": 2}, "b": {"rate": 20, "priority": 1}},
-    })
+    model = build(shared_chip(a=2, b=1))
     r = run(model, ca(severity=severity), horizon=8)
     assert_series(r.end_items["a"].produced, series((10, 5), (a_made, 3)))
     assert_series(r.end_items["b"].produced, series((20, 5), (b_made, 3)))

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from supplychain.errors import ModelError, ModelWarning, SupplyChainError
 
-__all__ = ["out", "err", "guarded", "print_json", "to_jsonable"]
+__all__ = ["out", "err", "guarded", "print_json", "to_jsonable", "write_rows"]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -45,6 +45,14 @@ def print_json(data: Any) -> None:
     """Write ``data`` as indented JSON to stdout (same data, same bytes)."""
     sys.stdout.write(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
     sys.stdout.flush()
+
+
+def write_rows(path, table: tuple[list[str], list[list[Any]]]) -> None:
+    """Write a result's ``(header, rows)`` table as CSV to ``path`` and say so on stderr."""
+    from supplychain.io.csv_out import write_csv
+
+    write_csv(table, path)
+    err.print(f"wrote {len(table[1])} rows to {path}", markup=False)
 
 
 def guarded(fn: Callable) -> Callable:

@@ -8,27 +8,21 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
 from supplychain.cli import app
-from supplychain.cli.common import err, guarded, out, print_json
+from supplychain.cli.common import guarded, out, print_json, write_rows
 from supplychain.graph.concentration import concentration as concentration_of
 from supplychain.graph.exposure import exposure_by_country
 from supplychain.io import load_any
 from supplychain.model.schema import DEFAULT_HORIZON
 from supplychain.reports.risk_report import render_concentration, render_exposure, render_stress
-from supplychain.io.csv_out import write_csv
 from supplychain.risk.stress import stress_test as run_stress_test
 
 _MODEL_HELP = "a model file, or a scenario file (its model, with the scenario's overrides)"
 _CSV_HELP = "also write the rows as CSV to this file"
-
-
-def _write_csv(path: Path, table: tuple[list[str], list[list[Any]]]) -> None:
-    write_csv(table, path)
-    err.print(f"wrote {len(table[1])} rows to {path}", markup=False)
 
 
 @app.command()
@@ -48,7 +42,7 @@ def exposure(
     model, _ = load_any(model_file)
     result = exposure_by_country(model, country=country)
     if csv_file is not None:
-        _write_csv(csv_file, result.table())
+        write_rows(csv_file, result.table())
     if as_json:
         print_json(result.to_dict())
     else:
@@ -67,7 +61,7 @@ def concentration(
     model, _ = load_any(model_file)
     result = concentration_of(model)
     if csv_file is not None:
-        _write_csv(csv_file, result.table())
+        write_rows(csv_file, result.table())
     if as_json:
         print_json(result.to_dict())
     else:
@@ -108,7 +102,7 @@ def stress_test(
     if top is not None:
         result = result.top(top)
     if csv_file is not None:
-        _write_csv(csv_file, result.table())
+        write_rows(csv_file, result.table())
     if as_json:
         print_json(result.to_dict())
     else:

@@ -15,10 +15,9 @@ from typing import Optional
 import typer
 
 from supplychain.cli import app
-from supplychain.cli.common import err, guarded, out, print_json
+from supplychain.cli.common import err, guarded, out, print_json, write_rows
 from supplychain.io import load_any
 from supplychain.model.schema import DEFAULT_HORIZON
-from supplychain.io.csv_out import write_csv
 from supplychain.errors import SupplyChainError
 from supplychain.reports.explain_report import render_explanation
 from supplychain.reports.sim_report import render_comparison, render_simulation, simulation_dict
@@ -61,14 +60,9 @@ def simulate(
     result = run_simulation(model, scenario, horizon=horizon, record_stock=stock)
 
     if csv_file is not None:
-        table = result.table()
-        write_csv(table, csv_file)
-        err.print(f"wrote {len(table[1])} rows to {csv_file}", markup=False)
+        write_rows(csv_file, result.table())
         if stock:
-            stock_file = _stock_path(csv_file)
-            table = result.stock_table()
-            write_csv(table, stock_file)
-            err.print(f"wrote {len(table[1])} rows to {stock_file}", markup=False)
+            write_rows(_stock_path(csv_file), result.stock_table())
     if as_json:
         print_json(simulation_dict(result, stock=stock))
         return
@@ -94,9 +88,7 @@ def explain(
                                "its model and lists embargoes or disruptions)")
     result = explain_scenario(model, scenario, horizon=horizon)
     if csv_file is not None:
-        table = result.table()
-        write_csv(table, csv_file)
-        err.print(f"wrote {len(table[1])} rows to {csv_file}", markup=False)
+        write_rows(csv_file, result.table())
     if as_json:
         print_json(result.to_dict())
         return
@@ -127,9 +119,7 @@ def compare(
             names[k] = f"{name} #{names[:k + 1].count(name)}"
     result = compare_results(results, names)
     if csv_file is not None:
-        table = result.table()
-        write_csv(table, csv_file)
-        err.print(f"wrote {len(table[1])} rows to {csv_file}", markup=False)
+        write_rows(csv_file, result.table())
     if as_json:
         print_json(result.to_dict())
         return
