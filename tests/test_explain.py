@@ -81,6 +81,7 @@ def test_tb2_lists_the_wescam_and_rotax_flows_with_their_paths():
     r = x.result.end_items["tb2"]
     first_short = r.event_start + r.time_to_survive
     assert cam.binds[0][1][0][0] == first_short == 34
+    assert cam.binds[0][2] == ("turret_wescam",)  # the turret itself was the bottleneck
     turret_weeks = [t for t, b in enumerate(r.bottleneck) if b == "turret_wescam"]
     assert sum(b - a + 1 for a, b in cam.binds[0][1]) == len(turret_weeks)
     # each embargo spares the other's flow, for both of its reasons

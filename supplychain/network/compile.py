@@ -182,10 +182,9 @@ def _read_only(obj: Any) -> None:
         elif sp.issparse(value):
             for part in (value.data, value.indices, value.indptr):
                 part.setflags(write=False)
-        elif isinstance(value, tuple):
-            for item in value:
-                if hasattr(item, "__dataclass_fields__"):
-                    _read_only(item)
+        elif isinstance(value, tuple) and value and hasattr(value[0], "__dataclass_fields__"):
+            for item in value:  # a tuple of compiled objects (the levels); not one of ids
+                _read_only(item)
         elif hasattr(value, "__dataclass_fields__"):
             _read_only(value)
 

@@ -43,9 +43,13 @@ def _event_lines(e: EventExplanation, x: Explanation, width: int) -> list[str]:
                      if f.content_share is not None and "content" in f.by else "")
             lines += wrap(f"{_flow_line(f)}: {how}{by}{share}", width, indent=4)
             for path in f.paths:
-                runs = dict(f.binds).get(path[-1])
-                binds = (f"binds {path[-1]} in {p}s {fmt_spans(runs)}" if runs else
-                         f"never binds {path[-1]} (stock, other sources or alternates cover it)")
+                hit = next(((runs, at) for item, runs, at in f.binds if item == path[-1]), None)
+                if hit is None:
+                    binds = f"never binds {path[-1]} (stock, other sources or alternates cover it)"
+                elif hit[1] == (f.part,):
+                    binds = f"binds {path[-1]} in {p}s {fmt_spans(hit[0])}"
+                else:  # an assembly above it held output back: this flow may be one cause
+                    binds = f"{path[-1]} is short of {', '.join(hit[1])} on this path in {p}s {fmt_spans(hit[0])}"
                 lines += wrap(f"path {' > '.join(path)}: {binds}", width, indent=6)
             if not f.paths:
                 lines += wrap("reaches no end item", width, indent=6)

@@ -51,14 +51,15 @@ class Flow:
     reason: str | None = None  # why it is not stopped
     fix: str | None = None  # what would stop it, when that is a change to the event
     paths: tuple[tuple[str, ...], ...] = ()  # per end item reached: the part, the assemblies above it, the end item
-    binds: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = ()  # (end item, runs of periods the path bound)
+    # per end item: (item, runs of periods the end item's bottleneck lay on the path, those bottleneck parts)
+    binds: tuple[tuple[str, tuple[tuple[int, int], ...], tuple[str, ...]], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"supplier": self.supplier, "country": self.country, "owner": self.owner, "part": self.part,
                 "to": list(self.to), "stopped": self.stopped, "by": list(self.by),
                 "content_share": self.content_share, "reason": self.reason, "fix": self.fix,
                 "paths": [list(p) for p in self.paths],
-                "binds": {item: [list(r) for r in runs] for item, runs in self.binds}}
+                "binds": {item: {"periods": [list(r) for r in runs], "at": list(at)} for item, runs, at in self.binds}}
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,8 @@ class EventExplanation:
     start: int
     stop: int | None  # first period no longer running; None = open-ended
     terms: tuple[tuple[str, str], ...]  # (term, value) as the event reads: imposed by, against, items, reach
-    stopped: tuple[Flow, ...]
-    spared: tuple[Flow, ...]  # flows from the imposers it does not stop
+    stopped: tuple[Flow, ...]  # those that held output back first, the earliest first; then the rest
+    spared: tuple[Flow, ...]  # flows from the imposers it does not stop, in the file's order
     summary: str  # one sentence: what it stops, or why it stops nothing and what would
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,7 +107,7 @@ class Explanation:
                 rows.append([e.name, f.supplier, f.country, f.owner, f.part, "; ".join(f.to), f.stopped,
                              ", ".join(f.by), f.reason, f.fix, "; ".join(" > ".join(p) for p in f.paths),
                              "; ".join(f"{item}: " + ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in runs)
-                                       for item, runs in f.binds)])
+                                       + f" at {', '.join(at)}" for item, runs, at in f.binds)])
         return header, rows
 
     def to_frame(self):
@@ -182,7 +183,9 @@ class _Around:
 
 
 def _binds(result: SimulationResult, paths: tuple[tuple[str, ...], ...]) -> tuple:
-    """Per end item on a path: the runs of periods its bottleneck was on that path."""
+    """Per end item on a path: the runs of short periods whose bottleneck lay on that
+    path, and which parts of it those bottlenecks were (the part itself, or an assembly
+    above it that was not built)."""
     out = []
     for path in paths:
         item = path[-1]
@@ -191,9 +194,10 @@ def _binds(result: SimulationResult, paths: tuple[tuple[str, ...], ...]) -> tupl
             continue
         on = set(path)
         short = set(int(t) for t in r.short_periods)
-        runs = period_runs(t for t, b in enumerate(r.bottleneck) if b in on and t in short)
-        if runs:
-            out.append((item, tuple(runs)))
+        hits = [t for t, b in enumerate(r.bottleneck) if b in on and t in short]
+        if hits:
+            at = tuple(dict.fromkeys(r.bottleneck[t] for t in hits))
+            out.append((item, tuple(period_runs(hits)), at))
     return tuple(out)
 
 
@@ -206,6 +210,17 @@ def _items_text(e: Embargo) -> str:
     bits = [f"{k} {', '.join(v)}" for k, v in (("tags", e.items.tags), ("control", e.items.control),
                                                  ("parts", e.items.parts)) if v]
     return "; ".join(bits)
+
+
+def _binding_first(flows: list[Flow]) -> tuple[Flow, ...]:
+    """Flows whose path held output back first, the earliest binding period first (the
+    longest binding on a tie); then the rest; the file's order among equals."""
+    def key(f: Flow):
+        runs = [r for _, rs, _ in f.binds for r in rs]
+        if not runs:
+            return (1, 0, 0)
+        return (0, min(a for a, _ in runs), -sum(b - a + 1 for a, b in runs))
+    return tuple(sorted(flows, key=key))
 
 
 def _embargo(net: Network, around: _Around, e: Embargo, terms: EmbargoTerms, result: SimulationResult,
@@ -243,7 +258,7 @@ def _embargo(net: Network, around: _Around, e: Embargo, terms: EmbargoTerms, res
                   ("items", _items_text(e)), ("reach", ", ".join(r.value for r in e.reach)))
     if Reach.content in reach:
         terms_text += (("content", f"{e.content_rule.value} {e.content_threshold:g}"),)
-    return EventExplanation(name, "embargo", e.start, e.stop, terms_text, tuple(stopped), tuple(spared),
+    return EventExplanation(name, "embargo", e.start, e.stop, terms_text, _binding_first(stopped), tuple(spared),
                             _embargo_summary(terms, stopped, spared))
 
 
@@ -326,7 +341,7 @@ def _disruption(net: Network, around: _Around, d: Disruption, severity: np.ndarr
     n = len(stopped)
     summary = (f"stops {n} flow{'s' if n != 1 else ''}" if n else
                "stops no flow: nothing it names supplies this model (a country with no plant here, say)")
-    return EventExplanation(name, "disruption", d.start, d.stop, terms, tuple(stopped), (), summary)
+    return EventExplanation(name, "disruption", d.start, d.stop, terms, _binding_first(stopped), (), summary)
 
 
 def explain(model: Model, scenario: Scenario, *, horizon: int | None = None) -> Explanation:
