@@ -34,6 +34,7 @@ from supplychain.model import (
 from supplychain.network import Network, compile_network
 from supplychain.network.whatif import apply
 from supplychain.risk import performance_impact, stress_test, time_to_survive_lp
+from supplychain.risk.montecarlo import MonteCarloResult, monte_carlo
 from supplychain.sim import EndItemResult, SimulationResult, simulate, simulate_batch
 from supplychain.sim.compare import Comparison, compare
 from supplychain.sim.explain import Explanation, explain
@@ -47,5 +48,5 @@ __all__ = [
     "load_scenario", "__version__", "EndItemResult", "SimulationResult", "simulate",
     "simulate_batch", "stress_test", "time_to_survive_lp", "performance_impact",
     "exposure_by_country", "concentration", "apply", "compile_network", "Network", "build_graph",
-    "explain", "Explanation", "compare", "Comparison",
+    "explain", "Explanation", "compare", "Comparison", "monte_carlo", "MonteCarloResult",
 ]

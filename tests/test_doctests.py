@@ -27,6 +27,7 @@ MODULES = [
     "supplychain.network.whatif",
     "supplychain.sim.explain",
     "supplychain.sim.compare",
+    "supplychain.risk.montecarlo",
     "supplychain.sim.results",
 ]
 

@@ -1,4 +1,5 @@
-"""Commands about risk: ``exposure``, ``concentration`` and ``stress-test``.
+"""Commands about risk: ``exposure``, ``concentration``, ``stress-test`` and
+``monte-carlo``.
 
 Each takes a model file (or a scenario file: its model, overrides applied), prints a
 ranked table, or the result as JSON with ``--json``, and writes CSV rows with ``--csv``.
@@ -6,6 +7,7 @@ ranked table, or the result as JSON with ``--json``, and writes CSV rows with ``
 
 from __future__ import annotations
 
+import contextlib
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -13,12 +15,15 @@ from typing import Optional
 import typer
 
 from supplychain.cli import app
-from supplychain.cli.common import guarded, out, print_json, write_rows
+from supplychain.cli.common import err, guarded, out, print_json, write_rows
 from supplychain.graph.concentration import concentration as concentration_of
 from supplychain.graph.exposure import exposure_by_country
+from supplychain.errors import SupplyChainError
 from supplychain.io import load_any
 from supplychain.model.schema import DEFAULT_HORIZON
+from supplychain.reports.mc_report import render_monte_carlo
 from supplychain.reports.risk_report import render_concentration, render_exposure, render_stress
+from supplychain.risk.montecarlo import monte_carlo as run_monte_carlo
 from supplychain.risk.stress import stress_test as run_stress_test
 
 _MODEL_HELP = "a model file, or a scenario file (its model, with the scenario's overrides)"
@@ -107,3 +112,74 @@ def stress_test(
         print_json(result.to_dict())
     else:
         out.print(render_stress(result, width=out.width))
+
+
+@app.command("monte-carlo")
+@guarded
+def monte_carlo_cmd(
+    scenario_file: Path = typer.Argument(..., metavar="SCENARIO", help="a scenario file with uncertain events",
+                                         show_default=False),
+    trials: int = typer.Option(10_000, "--trials", min=1, help="trials to draw and simulate"),
+    seed: int = typer.Option(1, "--seed", help="the seed: the same seed gives the same numbers on any executor"),
+    horizon: Optional[int] = typer.Option(None, "--horizon", min=1, help="periods (default: the scenario's)"),
+    level: float = typer.Option(0.95, "--level", min=0.5, max=0.9999, help="the VaR / CVaR level"),
+    target_se: Optional[float] = typer.Option(None, "--target-se", min=0,
+                                              help="stop once the standard error of the mean value lost is this"),
+    workers: int = typer.Option(1, "--workers", min=1,
+                                help="processes (with --scheduler: a local Dask cluster of this many workers)"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", envvar="DASK_SCHEDULER_ADDRESS",
+                                            help="a Dask scheduler address, or 'local' for a LocalCluster"),
+    trials_out: Optional[Path] = typer.Option(None, "--trials-out",
+                                              help="write every trial's draws and losses (.csv, or .parquet)"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress on stderr"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+) -> None:
+    """How likely the line stops and how bad it gets: draw the scenario's uncertain
+    events (probability, start, duration, severity, followers) and simulate each trial."""
+    model, scenario = load_any(scenario_file)
+    if scenario is None:
+        raise SupplyChainError(f"{scenario_file} is a model file: monte-carlo needs a scenario with events")
+    show = not quiet and err.is_terminal
+    with _progress(show) as tick:
+        result = run_monte_carlo(model, scenario, trials=trials, seed=seed, horizon=horizon, level=level,
+                                 target_se=target_se, workers=workers, scheduler=scheduler, progress=tick)
+    if trials_out is not None:
+        table = result.trials_table(scenario)
+        if trials_out.suffix.lower() == ".parquet":
+            _write_parquet(trials_out, table)
+        else:
+            write_rows(trials_out, table)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        out.print(render_monte_carlo(result, title=f"{scenario.name or scenario_file.stem} ({scenario_file.name})",
+                                     width=out.width))
+
+
+def _write_parquet(path: Path, table) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise SupplyChainError("a .parquet file needs pyarrow: pip install pyarrow (or write .csv)") from None
+    header, rows = table
+    pq.write_table(pa.table({h: [r[i] for r in rows] for i, h in enumerate(header)}), path)
+    err.print(f"wrote {len(rows)} rows to {path}", markup=False)
+
+
+@contextlib.contextmanager
+def _progress(show: bool):
+    """A rich progress bar on stderr (trials done, rate, time left), or nothing."""
+    if not show:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("trials", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("trials", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield tick

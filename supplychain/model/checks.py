@@ -299,6 +299,10 @@ def _check_names(vocab: Vocabulary, names: Iterable[str], path: tuple, what: str
 
 def _check_embargo(vocab: Vocabulary, e: Embargo, path: tuple) -> list[Problem]:
     problems = _check_names(vocab, e.imposed_by, (*path, "imposed_by"), "imposed_by")
+    if e.uncertain is not None:
+        for j, f in enumerate(e.uncertain.followers):
+            problems += _check_names(vocab, f.imposed_by, (*path, "uncertain", "followers", j, "imposed_by"),
+                                     "imposed_by")
     if e.against is not None:
         problems += _check_names(vocab, e.against, (*path, "against"), "against")
     if e.items != "all":

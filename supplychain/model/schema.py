@@ -41,6 +41,9 @@ __all__ = [
     "Embargo",
     "Disruption",
     "Scenario",
+    "Distribution",
+    "Follower",
+    "Uncertain",
 ]
 
 
@@ -254,6 +257,104 @@ class ItemFilter(_Frozen):
     parts: tuple[Id, ...] = ()
 
 
+class Distribution(BaseModel):
+    """A scipy.stats distribution by name and parameters: ``{dist: lognorm, s: 0.6,
+    scale: 26}``, ``{dist: uniform, loc: 0, scale: 52}``, ``{dist: randint, low: 2,
+    high: 7}``. Draws of a field in periods are rounded to whole periods."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False,
+                              json_schema_extra={"additionalProperties": {"type": "number"}})
+
+    dist: str = Field(description="a scipy.stats distribution: norm, uniform, lognorm, triang, beta, randint, "
+                                  "poisson, bernoulli, binom, ...")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers(cls, data: Any) -> Any:
+        # a YAML file gives its scalars as text; the parameters are numbers
+        if isinstance(data, dict):
+            out = {}
+            for key, value in data.items():
+                if key != "dist" and isinstance(value, str):
+                    for kind in (int, float):
+                        try:
+                            value = kind(value)
+                            break
+                        except ValueError:
+                            pass
+                out[key] = value
+            return out
+        return data
+
+    @model_validator(mode="after")
+    def _known(self) -> "Distribution":
+        self.frozen()  # raises with the fix when the name or a parameter is off
+        return self
+
+    @property
+    def params(self) -> dict[str, float]:
+        return dict(self.model_extra or {})
+
+    def frozen(self):
+        """The scipy.stats frozen distribution (checked: a known name, numeric
+        parameters it takes, values inside its domain)."""
+        from scipy import stats
+
+        dist = getattr(stats, self.dist, None)
+        if not isinstance(dist, (stats.rv_continuous, stats.rv_discrete)):
+            import difflib
+
+            names = [n for n in dir(stats) if isinstance(getattr(stats, n), (stats.rv_continuous, stats.rv_discrete))]
+            near = difflib.get_close_matches(self.dist, names, n=1)
+            hint = f"did you mean {near[0]!r}?" if near else \
+                "use a scipy.stats name such as uniform, norm, lognorm, triang, randint, poisson or bernoulli"
+            raise ValueError(f"unknown distribution {self.dist!r}; {hint}")
+        for key, value in self.params.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"parameter {key!r} of {self.dist} must be a number (got {value!r})")
+        try:
+            frozen = dist(**self.params)
+            median = float(frozen.ppf(0.5))
+        except TypeError:
+            takes = [*(dist.shapes.split(", ") if dist.shapes else []), "loc"]
+            if isinstance(dist, stats.rv_continuous):
+                takes.append("scale")
+            raise ValueError(f"{self.dist} takes the parameters {', '.join(takes)} (got "
+                             f"{', '.join(self.params) or 'none'})") from None
+        if median != median:  # nan: a parameter outside the domain (a negative scale, p above 1)
+            raise ValueError(f"the parameters {self.params} are outside the domain of {self.dist} "
+                             "(a scale must be positive, a probability within 0 to 1)")
+        return frozen
+
+
+class Follower(_Frozen):
+    """A country that joins an embargo when it happens: with ``probability``, starting
+    ``lag`` periods after it (a number or a distribution), on the same items and terms."""
+
+    imposed_by: tuple[str, ...] = Field(min_length=1, description="countries or groups that follow")
+    probability: float = Field(1.0, ge=0, le=1)
+    lag: Periods | Distribution = Field(0, description="periods after the leader's start")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("imposed_by"), str):
+            data = {**data, "imposed_by": [data["imposed_by"]]}
+        return data
+
+
+class Uncertain(_Frozen):
+    """What is not known about an event, for ``monte-carlo``: whether it happens, when,
+    for how long and how hard, and who follows. A plain ``simulate`` runs the event's
+    own fields."""
+
+    probability: float = Field(1.0, ge=0, le=1, description="chance the event happens")
+    start: Distribution | None = Field(None, description="periods; rounded to whole periods")
+    duration: Distribution | None = Field(None, description="periods, at least 1; replaces end / duration")
+    severity: Distribution | None = Field(None, description="fraction stopped, clipped to 0-1 (0: no event)")
+    followers: tuple[Follower, ...] = Field((), description="countries that join an embargo when it happens")
+
+
 def _check_window(event: Any) -> Any:
     """An event's window: ``end`` or ``duration``, not both; ``end`` after ``start``."""
     if event.end is not None and event.duration is not None:
@@ -280,6 +381,7 @@ class Embargo(_Frozen):
     content_threshold: float = Field(0.0, ge=0, le=1, description="origin share that triggers content reach")
     content_rule: ContentRule = ContentRule.exceeds
     in_transit: InTransit = InTransit.delivered
+    uncertain: Uncertain | None = Field(None, description="probability and distributions, for monte-carlo")
 
     @model_validator(mode="before")
     @classmethod
@@ -321,6 +423,7 @@ class Disruption(_Frozen):
     reach: tuple[Reach, ...] = Field(
         (Reach.located,), description="how a named country reaches a supplier: located (its facility is there) "
                                       "and/or owned (its owner is)")
+    uncertain: Uncertain | None = Field(None, description="probability and distributions, for monte-carlo")
 
     @model_validator(mode="before")
     @classmethod
@@ -333,6 +436,8 @@ class Disruption(_Frozen):
     def _end_or_duration(self) -> "Disruption":
         if Reach.content in self.reach or not self.reach:
             raise ValueError("a disruption's reach is located and/or owned (content is an embargo's rule)")
+        if self.uncertain is not None and self.uncertain.followers:
+            raise ValueError("followers join an embargo; a disruption has none")
         return _check_window(self)
 
     stop = Embargo.stop

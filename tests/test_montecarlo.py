@@ -1,0 +1,195 @@
+"""Monte Carlo on hand-derived cases, reproducible on every executor.
+
+The one-part line (DESIGN.md's hand case, tests/data/one-part-line.yaml): 10 widgets a
+week, one gear each, gear stock 35, one Canadian source with lead time 2. Canada
+stopping exports from week 5 to the end of a 20-week horizon loses 95 widgets
+(test_cli_simulate's derivation): 5 in week 10 and 10 in each of weeks 11-19.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import supplychain as sc
+from supplychain.errors import ModelError
+from supplychain.risk.montecarlo import CHUNK, draw_chunk, monte_carlo, run_chunk, trial_scenario
+from conftest import BASE
+
+LINE = "tests/data/one-part-line.yaml"
+
+
+def line_model(**gear) -> sc.Model:
+    return sc.apply(sc.load_model(LINE), {"parts": {"gear": gear}}) if gear else sc.load_model(LINE)
+
+
+def canada(uncertain: dict, **fields) -> sc.Scenario:
+    return sc.Scenario(horizon=20, embargoes=[{"name": "Canada stops exports", "imposed_by": ["CA"], "start": 5,
+                                               **fields, "uncertain": uncertain}])
+
+
+def within(x: float, expected: float, se: float) -> bool:
+    return abs(x - expected) <= 3 * se
+
+
+def test_an_embargo_with_probability_point_three_stops_the_line_three_times_in_ten():
+    r = monte_carlo(line_model(), canada({"probability": 0.3}), trials=2_000, seed=7)
+    w = r.end_items["widget"]
+    # P(stop) = 0.3: the line stops in every trial the embargo happens
+    assert within(w.p_short, 0.3, w.p_short_se)
+    # expected units lost 0.3 x 95 = 28.5; value 28.5 x 1,000
+    assert within(w.units_lost.mean, 28.5, w.units_lost.se)
+    assert within(w.value_lost.mean, 28_500.0, w.value_lost.se)
+    # a trial loses 0 or 95: P50 0, the 95 % VaR 95 units' value, CVaR the same
+    assert w.units_lost.p50 == 0.0 and w.value_lost.var == 95_000.0 == w.value_lost.cvar
+    (d,) = r.drivers
+    assert d.mean_with == 95_000.0 and d.mean_without == 0.0 and d.contribution == 95_000.0
+
+
+def test_a_uniform_duration_gives_its_expected_loss():
+    # no gear stock, lead time 0: the line makes nothing while the embargo runs and is
+    # back at plan the week it lifts, so a stop of D weeks loses 10 D widgets.
+    # D uniform on {2, ..., 6}: E[D] = 4 -> E[units lost] = 40
+    model = line_model(stock=0, sources=[{"supplier": "xcorp", "lead_time": 0}])
+    for d in range(2, 7):  # the premise, one duration at a time
+        one = sc.simulate(model, canada(None, duration=d))
+        assert one.units_lost == 10 * d
+    r = monte_carlo(model, canada({"duration": {"dist": "randint", "low": 2, "high": 7}}), trials=3_000, seed=3)
+    w = r.end_items["widget"]
+    assert w.p_short == 1.0
+    assert within(w.units_lost.mean, 40.0, w.units_lost.se)
+    assert w.units_lost.p50 in (30.0, 40.0, 50.0) and w.units_lost.p99 == 60.0
+
+
+def two_sources() -> sc.Model:
+    data = json.loads(json.dumps(BASE))
+    data["suppliers"]["dcorp"] = {"country": "DE"}
+    data["parts"]["widget"]["bom"] = {"gear": 1, "bolt": 1}
+    data["parts"]["bolt"] = {"stock": 12, "sources": [{"supplier": "dcorp", "lead_time": 1}]}
+    return sc.Model.model_validate(data)
+
+
+def test_a_follower_with_probability_one_is_one_combined_embargo():
+    model = two_sources()
+    leader = sc.Scenario(horizon=20, embargoes=[{
+        "imposed_by": ["CA"], "start": 3,
+        "uncertain": {"followers": [{"imposed_by": ["DE"], "probability": 1.0}]}}])
+    combined = sc.simulate(model, sc.Scenario(horizon=20, embargoes=[{"imposed_by": ["CA", "DE"], "start": 3}]))
+    r = monte_carlo(model, leader, trials=CHUNK, seed=1)
+    w = r.end_items["widget"]
+    # no randomness left: every trial is the combined embargo
+    assert w.units_lost.mean == combined.units_lost and w.units_lost.se == 0.0
+    assert [d.p_happens for d in r.drivers] == [1.0, 1.0]
+
+
+def test_a_lagged_follower_joins_later_and_ends_with_its_embargo():
+    s = sc.Scenario(horizon=20, embargoes=[{
+        "imposed_by": ["CA"], "start": 3, "duration": 6,
+        "uncertain": {"followers": [{"imposed_by": ["DE"], "probability": 1.0, "lag": 2}]}}])
+    draws = draw_chunk(s, 20, seed=1, chunk=0, n=1)
+    t = trial_scenario(s, draws, 0)
+    # the follower starts 2 after the leader and stops with it, at 3 + 6
+    assert [(e.imposed_by, e.start, e.stop) for e in t.embargoes] == [(("CA",), 3, 9), (("DE",), 5, 9)]
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2 ** 32 - 1), chunk=st.integers(0, 50), t=st.integers(0, 7))
+def test_a_trial_equals_the_simulation_of_the_scenario_drawn_for_it(seed, chunk, t):
+    model = two_sources()
+    s = sc.Scenario(horizon=20, embargoes=[
+        {"imposed_by": ["CA"], "start": 4, "uncertain": {
+            "probability": 0.6, "start": {"dist": "uniform", "loc": 0, "scale": 12},
+            "duration": {"dist": "lognorm", "s": 0.6, "scale": 5},
+            "severity": {"dist": "uniform", "loc": 0.3, "scale": 0.7},
+            "followers": [{"imposed_by": ["DE"], "probability": 0.5, "lag": {"dist": "randint", "low": 0, "high": 5}}]}},
+    ])
+    out = run_chunk(model, s, 20, seed, chunk, 8)
+    alone = sc.simulate(model, trial_scenario(s, out.draws, t))
+    assert out.units_lost[t, 0] == alone.end_items["widget"].units_lost
+
+
+def test_the_same_seed_gives_the_same_bytes_on_every_executor_and_another_seed_differs():
+    pytest.importorskip("distributed")
+    model = two_sources()
+    s = sc.Scenario(horizon=20, embargoes=[{"imposed_by": ["CA"], "start": 4, "uncertain": {
+        "probability": 0.5, "duration": {"dist": "randint", "low": 1, "high": 12}}}])
+    kw = dict(trials=5 * CHUNK, seed=11)
+    here = json.dumps(monte_carlo(model, s, **kw).to_dict())
+    pool = json.dumps(monte_carlo(model, s, workers=2, **kw).to_dict())
+    # a real Dask LocalCluster: two worker processes
+    dask = json.dumps(monte_carlo(model, s, workers=2, scheduler="local", **kw).to_dict())
+    assert here == pool == dask
+    assert json.dumps(monte_carlo(model, s, trials=5 * CHUNK, seed=12).to_dict()) != here
+
+
+def test_a_target_standard_error_stops_at_the_same_chunk_whatever_the_workers():
+    model = line_model()
+    s = canada({"probability": 0.5})
+    # a loss of 0 or 95,000 with p = 0.5: se = 47,500 / sqrt(n); <= 5,000 from n = 91,
+    # the end of the second chunk (128 trials)
+    one = monte_carlo(model, s, trials=20 * CHUNK, seed=5, target_se=5_000.0)
+    two = monte_carlo(model, s, trials=20 * CHUNK, seed=5, target_se=5_000.0, workers=2)
+    assert one.stopped_early and one.trials == 2 * CHUNK
+    assert json.dumps(one.to_dict()) == json.dumps(two.to_dict())
+    assert one.value_lost.se <= 5_000.0
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"dist": "lognrom", "s": 1}, "unknown distribution 'lognrom'; did you mean 'lognorm'?"),
+    ({"dist": "norm", "loc": 3, "scale": -1}, "outside the domain of norm"),
+    ({"dist": "bernoulli", "p": 1.5}, "outside the domain of bernoulli"),
+    ({"dist": "randint", "low": 2, "high": 7, "scale": 3}, "randint takes the parameters low, high, loc"),
+])
+def test_a_bad_distribution_is_a_file_error_with_its_place_and_fix(tmp_path, spec, message):
+    (tmp_path / "m.yaml").write_text(open(LINE, encoding="utf-8").read(), "utf-8")
+    (tmp_path / "s.yaml").write_text(
+        "model: m.yaml\nhorizon: 20\nembargoes:\n  - imposed_by: [CA]\n    uncertain:\n"
+        f"      start: {json.dumps(spec)}\n", "utf-8")
+    with pytest.raises(ModelError, match=message) as info:
+        sc.load_scenario(tmp_path / "s.yaml")
+    assert info.value.problems[0].path[:4] == ("embargoes", 0, "uncertain", "start")
+    assert info.value.problems[0].file.endswith("s.yaml:6")
+
+
+def test_probabilities_outside_zero_to_one_and_followers_on_a_disruption_are_refused():
+    with pytest.raises(Exception, match="less than or equal to 1"):
+        sc.Scenario(embargoes=[{"imposed_by": ["CA"], "uncertain": {"probability": 1.2}}])
+    with pytest.raises(Exception, match="followers join an embargo"):
+        sc.Scenario(disruptions=[{"suppliers": ["xcorp"], "uncertain": {"followers": [{"imposed_by": ["DE"]}]}}])
+    with pytest.raises(ModelError, match="did you mean 'DE'"):
+        monte_carlo(line_model(), sc.Scenario(horizon=20, embargoes=[{"imposed_by": ["CA"], "uncertain": {
+            "followers": [{"imposed_by": ["de"]}]}}]), trials=1)
+
+
+def test_the_cli_prints_the_risk_and_writes_every_trial(tmp_path):
+    from typer.testing import CliRunner
+
+    from supplychain.cli import app
+
+    (tmp_path / "m.yaml").write_text(open(LINE, encoding="utf-8").read(), "utf-8")
+    (tmp_path / "s.yaml").write_text(
+        "model: m.yaml\nhorizon: 20\nembargoes:\n  - name: Canada stops exports\n    imposed_by: [CA]\n"
+        "    start: 5\n    uncertain: {probability: 0.3}\n", "utf-8")
+    out = tmp_path / "trials.csv"
+    result = CliRunner().invoke(app, ["monte-carlo", str(tmp_path / "s.yaml"), "--trials", "256", "--seed", "2",
+                                      "--trials-out", str(out)])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "256 trials, seed 2" in result.stdout and "Canada stops exports: happens in" in result.stdout
+    rows = out.read_text("utf-8").splitlines()
+    assert len(rows) == 1 + 256 and rows[0].startswith("trial,Canada stops exports: happens")
+    data = json.loads(CliRunner().invoke(app, ["monte-carlo", str(tmp_path / "s.yaml"), "--trials", "256",
+                                               "--seed", "2", "--json"]).stdout)
+    # the file's numbers: a trial loses 95 widgets or none
+    w = data["end_items"]["widget"]
+    assert math.isclose(w["units_lost"]["mean"], 95 * w["p_short"])
+    pq = pytest.importorskip("pyarrow.parquet")
+    parquet = tmp_path / "trials.parquet"
+    CliRunner().invoke(app, ["monte-carlo", str(tmp_path / "s.yaml"), "--trials", "64", "--trials-out",
+                             str(parquet), "--quiet"])
+    assert pq.read_table(parquet).num_rows == 64
