@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import supplychain as sc
 from supplychain.errors import ModelError
-from supplychain.risk.montecarlo import CHUNK, draw_chunk, monte_carlo, run_chunk, trial_scenario
+from supplychain.risk.montecarlo import chunk_size, draw_chunk, monte_carlo, run_chunk, trial_scenario
 from conftest import BASE
 
 LINE = "tests/data/one-part-line.yaml"
@@ -79,7 +79,7 @@ def test_a_follower_with_probability_one_is_one_combined_embargo():
         "imposed_by": ["CA"], "start": 3,
         "uncertain": {"followers": [{"imposed_by": ["DE"], "probability": 1.0}]}}])
     combined = sc.simulate(model, sc.Scenario(horizon=20, embargoes=[{"imposed_by": ["CA", "DE"], "start": 3}]))
-    r = monte_carlo(model, leader, trials=CHUNK, seed=1)
+    r = monte_carlo(model, leader, trials=64, seed=1)
     w = r.end_items["widget"]
     # no randomness left: every trial is the combined embargo
     assert w.units_lost.mean == combined.units_lost and w.units_lost.se == 0.0
@@ -117,25 +117,27 @@ def test_the_same_seed_gives_the_same_bytes_on_every_executor_and_another_seed_d
     model = two_sources()
     s = sc.Scenario(horizon=20, embargoes=[{"imposed_by": ["CA"], "start": 4, "uncertain": {
         "probability": 0.5, "duration": {"dist": "randint", "low": 1, "high": 12}}}])
-    kw = dict(trials=5 * CHUNK, seed=11)
+    # 3 parts: chunks of 1,024; 2,500 trials are 3 chunks, the last one short
+    assert chunk_size(len(model.parts)) == 1024
+    kw = dict(trials=2_500, seed=11)
     here = json.dumps(monte_carlo(model, s, **kw).to_dict())
     pool = json.dumps(monte_carlo(model, s, workers=2, **kw).to_dict())
     # a real Dask LocalCluster: two worker processes
     dask = json.dumps(monte_carlo(model, s, workers=2, scheduler="local", **kw).to_dict())
     assert here == pool == dask
-    assert json.dumps(monte_carlo(model, s, trials=5 * CHUNK, seed=12).to_dict()) != here
+    assert json.dumps(monte_carlo(model, s, trials=2_500, seed=12).to_dict()) != here
 
 
 def test_a_target_standard_error_stops_at_the_same_chunk_whatever_the_workers():
     model = line_model()
     s = canada({"probability": 0.5})
-    # a loss of 0 or 95,000 with p = 0.5: se = 47,500 / sqrt(n); <= 5,000 from n = 91,
-    # the end of the second chunk (128 trials)
-    one = monte_carlo(model, s, trials=20 * CHUNK, seed=5, target_se=5_000.0)
-    two = monte_carlo(model, s, trials=20 * CHUNK, seed=5, target_se=5_000.0, workers=2)
-    assert one.stopped_early and one.trials == 2 * CHUNK
+    # a loss of 0 or 95,000 with p = 0.5: se = 47,500 / sqrt(n); <= 1,000 from n =
+    # 2,257, within the third chunk of 1,024 (2 parts): it stops there, at 3,072
+    one = monte_carlo(model, s, trials=20_000, seed=5, target_se=1_000.0)
+    two = monte_carlo(model, s, trials=20_000, seed=5, target_se=1_000.0, workers=2)
+    assert one.chunk == 1024 and one.stopped_early and one.trials == 3 * 1024
+    assert one.value_lost.se <= 1_000.0
     assert json.dumps(one.to_dict()) == json.dumps(two.to_dict())
-    assert one.value_lost.se <= 5_000.0
 
 
 @pytest.mark.parametrize("spec, message", [

@@ -6,8 +6,9 @@ of its start, duration and severity, and followers that join an embargo with the
 probability and lag. A trial draws every one of them and simulates the scenario so
 drawn; the results are the distribution of what the trials lost.
 
-Reproducible by construction: trials run in chunks of :data:`CHUNK` along the engine's
-batch axis, and chunk ``c`` draws from ``numpy.random.SeedSequence(seed,
+Reproducible by construction: trials run in chunks (:func:`chunk_size`: 64 trials, more
+on a small network, a function of the model alone) along the engine's batch axis, and
+chunk ``c`` draws from ``numpy.random.SeedSequence(seed,
 spawn_key=(c,))`` -- the ``c``-th child ``SeedSequence(seed).spawn`` would give -- never
 from a worker's stream. A chunk's numbers depend only on the seed and its index, so
 any executor (in process, a process pool, a Dask cluster) and any number of workers
@@ -41,11 +42,25 @@ import numpy as np
 from supplychain.errors import InfeasibleError
 from supplychain.model.schema import Disruption, Distribution, Embargo, Model, Scenario
 
-__all__ = ["CHUNK", "MonteCarloResult", "LossStats", "EndItemRisk", "Driver", "monte_carlo", "draw_chunk",
+__all__ = ["CHUNK", "chunk_size", "MonteCarloResult", "LossStats", "EndItemRisk", "Driver", "monte_carlo", "draw_chunk",
            "run_chunk"]
 
-#: trials per chunk: one batched simulation, one seed stream
+#: trials per chunk at the least: one batched simulation, one seed stream
 CHUNK = 64
+#: ... and up to this many on a small network, while parts x trials stay within _CELLS
+MAX_CHUNK = 1024
+_CELLS = 65_536
+
+
+def chunk_size(n_parts: int) -> int:
+    """Trials per chunk for a network of ``n_parts`` parts: wider batches amortise the
+    engine's per-period work on small networks. It depends on the model only, never on
+    the workers, so the draws do not either.
+
+    >>> chunk_size(16), chunk_size(10_000)
+    (1024, 64)
+    """
+    return max(CHUNK, min(MAX_CHUNK, _CELLS // max(n_parts, 1)))
 
 
 # --- the draws --------------------------------------------------------------------------
@@ -92,7 +107,7 @@ class ChunkDraws:
 
 
 def draw_chunk(scenario: Scenario, horizon: int, seed: int, chunk: int, n: int) -> ChunkDraws:
-    """The draws of trials ``chunk * CHUNK`` ... (``n`` of them) from their own stream."""
+    """The draws of the ``n`` trials of chunk ``chunk``, from its own stream."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(chunk,)))
     slots = _slots(scenario)
     S = len(slots)
@@ -349,7 +364,7 @@ class MonteCarloResult:
         return pd.DataFrame(rows).set_index("end_item")
 
 
-def _aggregate(scenario: Scenario, chunks: list[ChunkOut], *, seed: int, horizon: int, period: str,
+def _aggregate(scenario: Scenario, chunks: list[ChunkOut], *, seed: int, chunk: int, horizon: int, period: str,
                level: float, items: list[str], stopped_early: bool) -> MonteCarloResult:
     units = np.concatenate([c.units_lost for c in chunks])
     value = np.concatenate([c.value_lost for c in chunks])
@@ -387,7 +402,7 @@ def _aggregate(scenario: Scenario, chunks: list[ChunkOut], *, seed: int, horizon
             var = (w.var(ddof=1) / len(w) if len(w) > 1 else 0.0) + (wo.var(ddof=1) / len(wo) if len(wo) > 1 else 0.0)
             se = float(math.sqrt(var))
         drivers.append(Driver(slot.label, slot.kind, float(happens[:, k].mean()), mw, mwo, diff, se))
-    return MonteCarloResult(scenario.name, n, seed, CHUNK, horizon, period, level, out, LossStats.of(total, level),
+    return MonteCarloResult(scenario.name, n, seed, chunk, horizon, period, level, out, LossStats.of(total, level),
                             tuple(drivers), stopped_early, tuple(chunks))
 
 
@@ -439,8 +454,9 @@ def monte_carlo(
     derived = apply(model, scenario.overrides) if scenario.overrides else model
     plain = scenario.model_copy(update={"overrides": {}})
     items = list(first.end_items)
-    n_chunks = math.ceil(trials / CHUNK)
-    sizes = [min(CHUNK, trials - c * CHUNK) for c in range(n_chunks)]
+    size = chunk_size(len(derived.parts))
+    n_chunks = math.ceil(trials / size)
+    sizes = [min(size, trials - c * size) for c in range(n_chunks)]
     done: dict[int, ChunkOut] = {}
     order: list[ChunkOut] = []
     stopped = False
@@ -469,7 +485,7 @@ def monte_carlo(
     else:
         stopped = _run_parallel(args, done, settle, workers=workers, scheduler=scheduler, progress=progress,
                                 trials=trials, order=order)
-    return _aggregate(plain, order, seed=seed, horizon=horizon, period=first.period, level=level, items=items,
+    return _aggregate(plain, order, seed=seed, chunk=size, horizon=horizon, period=first.period, level=level, items=items,
                       stopped_early=stopped)
 
 
@@ -485,7 +501,7 @@ def _run_parallel(args, done, settle, *, workers, scheduler, progress, trials, o
                 for out in client.gather(futures):
                     done[out.index] = out
                 if progress:
-                    progress(min(trials, (a + wave) * CHUNK), trials)
+                    progress(sum(len(c.units_lost) for c in order), trials)
                 if settle():
                     return True
         finally:
@@ -498,7 +514,7 @@ def _run_parallel(args, done, settle, *, workers, scheduler, progress, trials, o
             for out in pool.map(_run_args, args[a:a + wave]):
                 done[out.index] = out
             if progress:
-                progress(min(trials, (a + wave) * CHUNK), trials)
+                progress(sum(len(c.units_lost) for c in order), trials)
             if settle():
                 return True
     return False

@@ -26,6 +26,7 @@ Imposers that are also in ``against`` are dropped: a country never embargoes its
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import date
 
@@ -149,10 +150,24 @@ def embargo_terms(cm: Network, e: Embargo, *, as_of: date | None = None) -> Emba
                         e.severity * hit * part_factor[cm.src_part])
 
 
+#: per network, what each embargo's terms reach at full severity: the same embargo
+#: drawn in many Monte Carlo trials differs only in its window and severity
+_REACHED: "weakref.WeakKeyDictionary[Network, dict]" = weakref.WeakKeyDictionary()
+
+
 def embargo_severity(cm: Network, e: Embargo, *, as_of: date | None = None) -> np.ndarray:
     """The fraction of each source's flow that embargo ``e`` stops while it runs (S,);
     groups are expanded on ``as_of`` (default: the model's)."""
-    return embargo_terms(cm, e, as_of=as_of).severity
+    key = (e.imposed_by, e.against, e.items, e.reach, e.content_threshold, e.content_rule, as_of)
+    known = _REACHED.setdefault(cm, {})
+    unit = known.get(key)
+    if unit is None:
+        terms = embargo_terms(cm, e, as_of=as_of)
+        unit = terms.hit * (terms.items * terms.receiving)[cm.src_part]
+        unit.setflags(write=False)
+        if len(known) < 4096:
+            known[key] = unit
+    return e.severity * unit
 
 
 def scenario_as_of(cm: Network, scenario: Scenario) -> date | None:
