@@ -240,8 +240,8 @@ def test_compare_lines_up_the_scenarios_against_the_first():
     # the deltas are the second run's loss less the first's
     assert second.delta_units_lost == runs[1].end_items["tb2"].units_lost - runs[0].end_items["tb2"].units_lost
     assert first.delta_units_lost == 0.0 and second.delta_units_lost > 0
-    with pytest.raises(ValueError, match="must be distinct"):
-        sc.compare(runs, names=["a", "a"])
+    # the same name twice is numbered, as a what-if copied from its scenario keeps it
+    assert sc.compare(runs, names=["a", "a"]).scenarios == ("a #1", "a #2")
     frame = c.to_frame()
     assert list(frame.index.names) == ["end_item", "scenario"]
     assert frame.loc[("tb2", "no CATS"), "delta_value_lost"] == second.delta_value_lost
@@ -257,3 +257,16 @@ def test_compare_lines_up_the_scenarios_against_the_first():
     assert [r["scenario"] for r in data["rows"]] == [
         "Canada 2020 - cameras and engines (canada-2020.yaml)",
         "Canada 2020 - without the domestic camera (canada-2020-no-cats.yaml)"]
+
+
+def test_an_event_of_no_length_is_explained_as_such(third):
+    model, _ = sc.load_scenario(third("{imposed_by: [US], start: 1}"))
+    s = sc.Scenario(horizon=12, embargoes=[{"imposed_by": ["US"], "against": ["TR", "CN"], "start": 2,
+                                            "duration": 0}])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        (e,) = explain(model, s).events
+        events = sc.simulate(model, s).events
+    assert e.stopped == () and e.summary.startswith("stops no flow: the event lasts no period (duration 0)")
+    assert [f.part for f in e.spared] == ["chip"] and e.spared[0].fix == "give a duration of 1 or more"
+    assert events[0].flows_stopped == 0  # so simulate flags it too

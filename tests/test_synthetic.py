@@ -251,7 +251,7 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path):
     before = (tmp_path / "model.json").read_bytes()
     again = run("generate", "--parts", "200", "-o", str(tmp_path))
     assert again.exit_code == 1
-    assert "already exists; pass --force" in again.stderr
+    assert "already exists; pass --force" in " ".join(again.stderr.split())  # wrapped at 80 columns
     assert (tmp_path / "model.json").read_bytes() == before
     assert run("generate", "--parts", "200", "-o", str(tmp_path), "--force").exit_code == 0
     assert len(json.loads((tmp_path / "model.json").read_bytes())["parts"]) == 200

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from supplychain.errors import ModelError, ModelWarning, SupplyChainError
 
-__all__ = ["out", "err", "guarded", "print_json", "to_jsonable", "write_rows"]
+__all__ = ["out", "err", "guarded", "print_json", "to_jsonable", "write_rows", "say"]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -68,14 +68,14 @@ def guarded(fn: Callable) -> Callable:
                 _show_warnings(caught)
                 head = f"{exc.file}: " if exc.file else ""
                 n = len(exc.problems)
-                err.print(f"[bold red]{head}{n} problem{'s' if n != 1 else ''}[/]", markup=True)
+                err.print(f"[bold red]{_escape(head)}{n} problem{'s' if n != 1 else ''}[/]", markup=True)
                 for p in exc.problems:
-                    err.print(f"[red]{_escape(str(p))}[/]")
+                    say(str(p), "red", indent=2)
                 raise typer.Exit(1) from None
             except SupplyChainError as exc:
                 _show_warnings(caught)
                 for line in str(exc).splitlines():
-                    err.print(f"[red]{_escape(line)}[/]")
+                    say(line, "red")
                 raise typer.Exit(1) from None
             _show_warnings(caught)
             return result
@@ -89,9 +89,18 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+def say(text: str, style: str, *, indent: int = 0) -> None:
+    """One message on stderr, wrapped at the terminal's width (an id or a path is never
+    split; continuation lines indented), as plain text in ``style``."""
+    from supplychain.reports.format import wrap
+
+    for line in wrap(text, err.width, indent=indent):
+        err.print(f"[{style}]{_escape(line)}[/]")
+
+
 def _show_warnings(caught) -> None:
     seen = set()
     for w in caught:
         if issubclass(w.category, ModelWarning) and str(w.message) not in seen:
             seen.add(str(w.message))
-            err.print(f"[yellow]warning: {_escape(str(w.message))}[/]")
+            say(f"warning: {w.message}", "yellow")

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from supplychain.cli import app
-from supplychain.cli.common import err, guarded, out, print_json, to_jsonable
+from supplychain.cli.common import err, guarded, out, print_json, say, to_jsonable
 from supplychain.errors import ModelError, ModelWarning, SupplyChainError
 from supplychain.io import load_any
 from supplychain.model.schema import Model, Scenario
@@ -58,9 +58,9 @@ def validate(
             err.print(f"[bold red]{_escape(str(path))}: {n} problem{'s' if n != 1 else ''}[/]")
             for p in entry["problems"]:
                 where = ": ".join(x for x in (p["file"], p["path"]) if x)
-                err.print(f"[red]  {_escape(where + ': ' if where else '')}{_escape(p['message'])}[/]")
+                say(f"{where + ': ' if where else ''}{p['message']}", "red", indent=2)
         for w in entry["warnings"]:
-            err.print(f"[yellow]  warning: {_escape(w)}[/]")
+            say(f"warning: {w}", "yellow", indent=2)
     if as_json:
         print_json(entries)
     if not all(e["valid"] for e in entries):

@@ -114,10 +114,7 @@ def compare(
         model, scenario = load_any(f)
         results.append(run_simulation(model, scenario, horizon=horizon or (None if scenario else DEFAULT_HORIZON)))
         names.append(f"{(scenario.name if scenario else None) or model.name or f.stem} ({f.name})")
-    for k, name in enumerate(names):  # the same file twice: number them
-        if names.count(name) > 1:
-            names[k] = f"{name} #{names[:k + 1].count(name)}"
-    result = compare_results(results, names)
+    result = compare_results(results, names)  # the same file twice is numbered
     if csv_file is not None:
         write_rows(csv_file, result.table())
     if as_json:

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from supplychain.sim.results import SimulationResult
 
-__all__ = ["ComparisonRow", "Comparison", "compare"]
+__all__ = ["ComparisonRow", "Comparison", "compare", "distinct"]
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,21 @@ class Comparison:
         return pd.DataFrame(rows, columns=header).set_index(["end_item", "scenario"])
 
 
+def distinct(labels: Sequence[str]) -> list[str]:
+    """``labels`` with a repeated one numbered: ``a, a`` becomes ``a #1, a #2``.
+
+    >>> distinct(["plan", "more stock", "plan"])
+    ['plan #1', 'more stock', 'plan #2']
+    """
+    labels = list(labels)
+    return [f"{x} #{labels[:k + 1].count(x)}" if labels.count(x) > 1 else x for k, x in enumerate(labels)]
+
+
 def compare(results: Sequence[SimulationResult], names: Sequence[str] | None = None) -> Comparison:
     """Line up ``results`` end item by end item, with the deltas against the first.
 
     ``names`` label the scenarios (default: each result's scenario name, else
-    ``scenario k``); they must be distinct.
+    ``scenario k``); a label given twice is numbered (``name #2``).
 
     >>> import numpy as np
     >>> from supplychain.sim.results import EndItemResult
@@ -75,10 +85,7 @@ def compare(results: Sequence[SimulationResult], names: Sequence[str] | None = N
     labels = list(names) if names is not None else [r.scenario or f"scenario {k + 1}" for k, r in enumerate(results)]
     if len(labels) != len(results):
         raise ValueError(f"{len(labels)} names for {len(results)} results")
-    if len(set(labels)) != len(labels):
-        dup = sorted({x for x in labels if labels.count(x) > 1})
-        raise ValueError(f"scenario names must be distinct to compare; {', '.join(map(repr, dup))} repeat "
-                         "(pass names=...)")
+    labels = distinct(labels)
     items = list(dict.fromkeys(item for r in results for item in r.end_items))
     first = results[0].end_items
     rows = []

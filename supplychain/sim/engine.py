@@ -872,7 +872,7 @@ def _run(model: Model, scenarios: list[Scenario | None], horizon: int | None,
             stock=({pid: stock[:h, i, k].copy() for i, pid in enumerate(cm.part_ids)} if record_stock else None),
             start_date=s.start_date if s is not None else None,
             events=tuple(EventWindow(e.name, e.kind, e.start, None if e.stop >= NEVER else e.stop,
-                                     int(np.count_nonzero(e.severity)))
+                                     int(np.count_nonzero(e.severity)) if e.stop > e.start else 0)
                          for e in ev.events),
         ))
     return results

@@ -344,6 +344,15 @@ def _disruption(net: Network, around: _Around, d: Disruption, severity: np.ndarr
     return EventExplanation(name, "disruption", d.start, d.stop, terms, _binding_first(stopped), (), summary)
 
 
+def _of_no_length(ev: EventExplanation) -> EventExplanation:
+    """An event of no period stops nothing: the flows it would stop are spared for that."""
+    why = "the event lasts no period (duration 0)"
+    spared = tuple(Flow(**{**f.__dict__, "stopped": 0.0, "by": (), "binds": (), "reason": why,
+                           "fix": "give a duration of 1 or more"}) for f in ev.stopped)
+    return EventExplanation(ev.name, ev.kind, ev.start, ev.stop, ev.terms, (), spared + ev.spared,
+                            f"stops no flow: {why}; give a duration of 1 or more")
+
+
 def explain(model: Model, scenario: Scenario, *, horizon: int | None = None) -> Explanation:
     """Every event of ``scenario`` on ``model``: the flows it stops (by which rule, how
     much, the path to each end item and the periods that path held output back) and,
@@ -381,5 +390,6 @@ def explain(model: Model, scenario: Scenario, *, horizon: int | None = None) -> 
     for i, d in enumerate(scenario.disruptions):
         events.append(_disruption(net, around, d, disruption_severity(net, d, as_of=as_of), result,
                                   d.name or f"disruption {i + 1}", as_of))
+    events = [_of_no_length(ev) if ev.stop is not None and ev.stop <= ev.start else ev for ev in events]
     return Explanation(scenario.name, result.horizon, result.period, result.start_date, tuple(events), result)
 
