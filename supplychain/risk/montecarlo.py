@@ -33,7 +33,6 @@ same part) or are coupled (a follower happens only with its leader), and they sa
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -530,9 +529,14 @@ def _dask_client(scheduler: str, workers: int):
     except ImportError:
         raise InfeasibleError("a Dask scheduler needs dask.distributed: pip install 'supplychain[cluster]'") from None
     if scheduler == "local":
-        # numpy in the workers stays fast only with glibc's malloc thresholds left alone:
-        # Dask's default MALLOC_TRIM_THRESHOLD_ makes large temporaries slow to allocate
-        os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(64 * 2 ** 20))
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        import dask
+
+        # numpy's large per-period temporaries: Dask's nanny sets MALLOC_TRIM_THRESHOLD_
+        # to 64 KiB in its workers, so glibc hands every freed array back to the system
+        # and maps it afresh the next period; with the thresholds raised the workers
+        # allocate as a plain process does
+        env = {"MALLOC_TRIM_THRESHOLD_": str(256 * 2 ** 20), "MALLOC_MMAP_THRESHOLD_": str(64 * 2 ** 20)}
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         return Client(cluster), cluster
     return Client(scheduler), None
