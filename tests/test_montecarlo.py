@@ -195,3 +195,37 @@ def test_the_cli_prints_the_risk_and_writes_every_trial(tmp_path):
     CliRunner().invoke(app, ["monte-carlo", str(tmp_path / "s.yaml"), "--trials", "64", "--trials-out",
                              str(parquet), "--quiet"])
     assert pq.read_table(parquet).num_rows == 64
+
+
+def test_an_uncertain_stock_gives_its_expected_loss():
+    # the hand case with gear stock S: the line makes S + 20 (20 in transit) of the 150
+    # widgets planned from week 5, so it loses 130 - S for S up to 130; S uniform on
+    # [0, 100] -> E[units lost] = 130 - 50 = 80 (the hand case, S = 35, loses 95)
+    model = line_model()
+    s = sc.Scenario.model_validate({"horizon": 20, "embargoes": [{"imposed_by": ["CA"], "start": 5}],
+                                    "uncertain_model": {"stock": [
+                                        {"part": "gear", "stock": {"dist": "uniform", "loc": 0, "scale": 100}}]}})
+    r = monte_carlo(model, s, trials=400, seed=4)
+    w = r.end_items["widget"]
+    assert within(w.units_lost.mean, 80.0, w.units_lost.se)
+    # more stock, less loss: the trials above the median stock lose about 50 less
+    (stock,) = [d for d in r.drivers if d.kind == "quantity"]
+    assert stock.label == "stock of gear above its median" and within(stock.contribution, -50_000.0, stock.se)
+    # a trial is the simulation of the model with its drawn stock
+    out = run_chunk(model, s, 20, 4, 0, 4)
+    drawn = float(out.draws.quantities[2, 0])
+    assert out.units_lost[2, 0] == pytest.approx(130 - drawn)
+    alone = sc.simulate(sc.apply(model, {"parts": {"gear": {"stock": drawn}}}), s.model_copy(
+        update={"uncertain_model": None}))
+    assert out.units_lost[2, 0] == alone.end_items["widget"].units_lost
+
+
+def test_uncertain_quantities_name_what_exists():
+    model = line_model()
+    with pytest.raises(ModelError, match="uncertain stock names unknown part 'gaer'; did you mean 'gear'"):
+        monte_carlo(model, sc.Scenario.model_validate({"horizon": 20, "uncertain_model": {"stock": [
+            {"part": "gaer", "stock": {"dist": "uniform", "scale": 5}}]}}), trials=1)
+    with pytest.raises(ModelError, match="part 'gear' has no source from supplier 'plant'"):
+        monte_carlo(model, sc.Scenario.model_validate({"horizon": 20, "uncertain_model": {"sources": [
+            {"part": "gear", "supplier": "plant", "lead_time": {"dist": "randint", "low": 1, "high": 3}}]}}),
+            trials=1)

@@ -358,6 +358,18 @@ def check_scenario(model: Model | Vocabulary, scenario: Scenario, *, horizon: in
     vocab = model if isinstance(model, Vocabulary) else Vocabulary.of(model)
     h = scenario.horizon if horizon is None else horizon
     problems: list[Problem] = []
+    um = scenario.uncertain_model
+    for j, u in enumerate(um.stock if um else ()):
+        if u.part not in vocab.parts:
+            problems.append(Problem("uncertain stock names " + _unknown("part", u.part, vocab.parts),
+                                    ("uncertain_model", "stock", j, "part")))
+    for j, u in enumerate(um.sources if um else ()):
+        if u.part not in vocab.parts:
+            problems.append(Problem("uncertain source names " + _unknown("part", u.part, vocab.parts),
+                                    ("uncertain_model", "sources", j, "part")))
+        elif u.supplier not in vocab.suppliers:
+            problems.append(Problem("uncertain source names " + _unknown("supplier", u.supplier, vocab.suppliers),
+                                    ("uncertain_model", "sources", j, "supplier")))
     for kind, events in (("embargoes", scenario.embargoes), ("disruptions", scenario.disruptions)):
         for i, e in enumerate(events):
             problems += _check_embargo(vocab, e, (kind, i)) if kind == "embargoes" else \

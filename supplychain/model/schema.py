@@ -44,6 +44,7 @@ __all__ = [
     "Distribution",
     "Follower",
     "Uncertain",
+    "UncertainModel",
 ]
 
 
@@ -443,6 +444,31 @@ class Disruption(_Frozen):
     stop = Embargo.stop
 
 
+class UncertainStock(_Frozen):
+    """A part whose stock is not known: its distribution (units, clipped at 0)."""
+
+    part: Id
+    stock: Distribution
+
+
+class UncertainSource(_Frozen):
+    """A source whose lead time (periods, rounded) or capacity (units a period, at
+    least 0) is not known."""
+
+    part: Id
+    supplier: Id
+    lead_time: Distribution | None = None
+    capacity: Distribution | None = None
+
+
+class UncertainModel(_Frozen):
+    """Model quantities ``monte-carlo`` draws per trial (a plain ``simulate`` keeps the
+    model's own values)."""
+
+    stock: tuple[UncertainStock, ...] = ()
+    sources: tuple[UncertainSource, ...] = ()
+
+
 class Scenario(_Frozen):
     """What happens to a model: embargoes and disruptions over a horizon."""
 
@@ -458,3 +484,4 @@ class Scenario(_Frozen):
         default_factory=frozendict, description="model fields replaced for this scenario (deep-merged)"
     )
     references: Annotated[dict[str, str], *_READ_ONLY] = Field(default_factory=frozendict)
+    uncertain_model: UncertainModel | None = Field(None, description="model quantities drawn per trial, for monte-carlo")

@@ -23,9 +23,15 @@ event keeps its own length or stays open-ended) and its severity (clipped to 0-1
 nothing happens). A follower happens only when its embargo does; it starts ``lag``
 periods later, with the same items and terms, and ends when the embargo ends.
 
+The scenario's ``uncertain_model`` draws model quantities too: a part's stock (units,
+at least 0), a source's lead time (whole periods) or capacity. A trial's quantities
+become its overrides, so each trial with its own values runs on a model of its own
+(compiled per trial: slower than the events, which share one batched model).
+
 The contribution of an event to the expected loss is the difference between the mean
 value lost in the trials where it happened and in those where it did not, with the
-standard error of that difference. It is a marginal comparison, not a decomposition:
+standard error of that difference (for a quantity: the trials above its median against
+the rest). It is a marginal comparison, not a decomposition:
 contributions do not add up to the expected loss when events overlap (two stops of the
 same part) or are coupled (a follower happens only with its leader), and they say so.
 """
@@ -38,7 +44,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from supplychain.errors import InfeasibleError
+from supplychain.errors import InfeasibleError, ModelError, Problem
 from supplychain.model.schema import Disruption, Distribution, Embargo, Model, Scenario
 
 __all__ = ["CHUNK", "chunk_size", "MonteCarloResult", "LossStats", "EndItemRisk", "Driver", "monte_carlo", "draw_chunk",
@@ -103,6 +109,22 @@ class ChunkDraws:
     start: np.ndarray  # (n, slots) int
     stop: np.ndarray  # (n, slots) int, -1 = open-ended
     severity: np.ndarray  # (n, slots) float
+    quantities: np.ndarray  # (n, quantities) the drawn model quantities (see _quantities)
+
+
+def _quantities(scenario: Scenario) -> list[tuple[str, str, str, str | None, Distribution]]:
+    """The uncertain model quantities in the order they are drawn: (label, field, part,
+    supplier, distribution)."""
+    um = scenario.uncertain_model
+    if um is None:
+        return []
+    out = [(f"stock of {u.part}", "stock", u.part, None, u.stock) for u in um.stock]
+    for u in um.sources:
+        for fld in ("lead_time", "capacity"):
+            dist = getattr(u, fld)
+            if dist is not None:
+                out.append((f"{fld.replace('_', ' ')} of {u.part} from {u.supplier}", fld, u.part, u.supplier, dist))
+    return out
 
 
 def draw_chunk(scenario: Scenario, horizon: int, seed: int, chunk: int, n: int) -> ChunkDraws:
@@ -147,12 +169,21 @@ def draw_chunk(scenario: Scenario, horizon: int, seed: int, chunk: int, n: int) 
             fst = st + lag.astype(np.int64)
             f_ok = ok & joins & (fst < horizon) & ((sp < 0) | (fst < sp))
             happens[:, fcol], start[:, fcol], stop[:, fcol], severity[:, fcol] = f_ok, fst, sp, sv
-    return ChunkDraws(happens, start, stop, severity)
+    specs = _quantities(scenario)
+    quantities = np.zeros((n, len(specs)))
+    for q, (_, fld, _, _, dist) in enumerate(specs):
+        x = _draw(dist, n, rng)
+        # stock and capacity at least 0; a lead time in whole periods
+        quantities[:, q] = np.maximum(np.rint(x), 0) if fld == "lead_time" else np.maximum(x, 0.0)
+    return ChunkDraws(happens, start, stop, severity, quantities)
 
 
-def trial_scenario(scenario: Scenario, draws: ChunkDraws, t: int, *, name: str | None = None) -> Scenario:
+def trial_scenario(scenario: Scenario, draws: ChunkDraws, t: int, *, name: str | None = None,
+                   model: Model | None = None) -> Scenario:
     """The plain scenario drawn for trial ``t`` of a chunk: the events that happen,
-    with their drawn windows and severities (followers as embargoes of their own)."""
+    with their drawn windows and severities (followers as embargoes of their own), and
+    the drawn model quantities as its ``overrides`` (``model`` gives the sources they
+    change)."""
     slots = _slots(scenario)
     embargoes, disruptions = [], []
     for k, slot in enumerate(slots):
@@ -168,8 +199,36 @@ def trial_scenario(scenario: Scenario, draws: ChunkDraws, t: int, *, name: str |
         extra = {"imposed_by": e.uncertain.followers[slot.follower].imposed_by, "name": slot.label} \
             if slot.kind == "follower" else {}
         embargoes.append(Embargo.model_validate({**dict(e), **window, **extra}))
+    overrides = _quantity_overrides(scenario, draws.quantities[t], model)
     return Scenario.model_validate({**dict(scenario), "name": name or scenario.name, "embargoes": embargoes,
-                                    "disruptions": disruptions})
+                                    "disruptions": disruptions, "uncertain_model": None,
+                                    **({"overrides": overrides} if overrides else {})})
+
+
+def _quantity_overrides(scenario: Scenario, values: np.ndarray, model: Model | None) -> dict:
+    """The drawn quantities as overrides of the model: a part's stock, and its sources
+    list with the drawn lead time or capacity of one of them (a list is replaced whole)."""
+    specs = _quantities(scenario)
+    if not specs:
+        return {}
+    if model is None:
+        raise ValueError("uncertain model quantities need the model to draw against")
+    parts: dict[str, dict] = {}
+    sources: dict[str, list[dict]] = {}
+    for (label, fld, pid, sup, _), v in zip(specs, values):
+        if fld == "stock":
+            parts.setdefault(pid, {})["stock"] = float(v)
+            continue
+        listed = sources.setdefault(pid, [src.model_dump(exclude_none=True) for src in model.parts[pid].sources])
+        hit = [src for src in listed if src["supplier"] == sup]
+        if not hit:
+            raise ModelError([Problem(f"{label}: part {pid!r} has no source from supplier {sup!r}",
+                                      ("uncertain_model", "sources"))])
+        for src in hit:
+            src[fld] = int(v) if fld == "lead_time" else float(v)
+    for pid, listed in sources.items():
+        parts.setdefault(pid, {})["sources"] = listed
+    return {"parts": parts}
 
 
 # --- one chunk --------------------------------------------------------------------------
@@ -194,7 +253,7 @@ def run_chunk(model: Model, scenario: Scenario, horizon: int, seed: int, chunk: 
     from supplychain.sim import simulate_batch
 
     draws = draw_chunk(scenario, horizon, seed, chunk, n)
-    trials = [trial_scenario(scenario, draws, t) for t in range(n)]
+    trials = [trial_scenario(scenario, draws, t, model=model) for t in range(n)]
     results = simulate_batch(model, trials, horizon=horizon)
     items = list(results[0].end_items)
     shape = (n, len(items))
@@ -292,6 +351,20 @@ class Driver:
         return dict(self.__dict__)
 
 
+def _driver(label: str, kind: str, total: np.ndarray, mask: np.ndarray) -> Driver:
+    """The mean loss of the trials in ``mask`` against the rest, and the standard error
+    of the difference (each side's variance over its count)."""
+    w, wo = total[mask], total[~mask]
+    mw = float(w.mean()) if len(w) else None
+    mwo = float(wo.mean()) if len(wo) else None
+    diff = se = None
+    if mw is not None and mwo is not None:
+        diff = mw - mwo
+        se = float(math.sqrt((w.var(ddof=1) / len(w) if len(w) > 1 else 0.0)
+                             + (wo.var(ddof=1) / len(wo) if len(wo) > 1 else 0.0)))
+    return Driver(label, kind, float(mask.mean()), mw, mwo, diff, se)
+
+
 def _percentiles(x: np.ndarray) -> dict[str, float | None]:
     if not len(x):
         return {"p10": None, "p50": None, "p90": None}
@@ -327,10 +400,12 @@ class MonteCarloResult:
         """``(header, rows)``: one row per trial -- what it drew per slot (happens,
         start, stop, severity) and what each end item lost."""
         slots = _slots(scenario)
+        specs = _quantities(scenario)
         items = list(self.end_items)
         header = ["trial"]
         for s in slots:
             header += [f"{s.label}: happens", f"{s.label}: start", f"{s.label}: stop", f"{s.label}: severity"]
+        header += [label for label, *_ in specs]
         for item in items:
             header += [f"{item}: units_lost", f"{item}: value_lost", f"{item}: time_to_survive"]
         rows = []
@@ -342,6 +417,7 @@ class MonteCarloResult:
                 for j in range(len(slots)):
                     row += [bool(d.happens[t, j]), int(d.start[t, j]), None if d.stop[t, j] < 0 else int(d.stop[t, j]),
                             float(d.severity[t, j])]
+                row += [float(v) for v in d.quantities[t]]
                 for j in range(len(items)):
                     tts = c.time_to_survive[t, j]
                     row += [float(c.units_lost[t, j]), float(c.value_lost[t, j]),
@@ -390,17 +466,12 @@ def _aggregate(scenario: Scenario, chunks: list[ChunkOut], *, seed: int, chunk: 
             {k: v / n for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))},
         )
     total = value.sum(axis=1)
-    drivers = []
-    for k, slot in enumerate(_slots(scenario)):
-        w, wo = total[happens[:, k]], total[~happens[:, k]]
-        mw = float(w.mean()) if len(w) else None
-        mwo = float(wo.mean()) if len(wo) else None
-        diff = se = None
-        if mw is not None and mwo is not None:
-            diff = mw - mwo
-            var = (w.var(ddof=1) / len(w) if len(w) > 1 else 0.0) + (wo.var(ddof=1) / len(wo) if len(wo) > 1 else 0.0)
-            se = float(math.sqrt(var))
-        drivers.append(Driver(slot.label, slot.kind, float(happens[:, k].mean()), mw, mwo, diff, se))
+    drivers = [_driver(slot.label, slot.kind, total, happens[:, k]) for k, slot in enumerate(_slots(scenario))]
+    quantities = np.concatenate([c.draws.quantities for c in chunks])
+    for q, (label, *_rest) in enumerate(_quantities(scenario)):
+        # the trials with the quantity above its median against the rest
+        above = quantities[:, q] > np.median(quantities[:, q])
+        drivers.append(_driver(f"{label} above its median", "quantity", total, above))
     return MonteCarloResult(scenario.name, n, seed, chunk, horizon, period, level, out, LossStats.of(total, level),
                             tuple(drivers), stopped_early, tuple(chunks))
 
