@@ -258,6 +258,15 @@ class ItemFilter(_Frozen):
     parts: tuple[Id, ...] = ()
 
 
+def _as_lists(data: Any, *keys: str) -> Any:
+    """A single name where a list is expected (``imposed_by: CA``) is a list of one."""
+    if isinstance(data, dict):
+        for key in keys:
+            if isinstance(data.get(key), str):
+                data = {**data, key: [data[key]]}
+    return data
+
+
 class Distribution(BaseModel):
     """A scipy.stats distribution by name and parameters: ``{dist: lognorm, s: 0.6,
     scale: 26}``, ``{dist: uniform, loc: 0, scale: 52}``, ``{dist: randint, low: 2,
@@ -339,9 +348,7 @@ class Follower(_Frozen):
     @model_validator(mode="before")
     @classmethod
     def _lists(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("imposed_by"), str):
-            data = {**data, "imposed_by": [data["imposed_by"]]}
-        return data
+        return _as_lists(data, "imposed_by")
 
 
 class Uncertain(_Frozen):
@@ -387,11 +394,7 @@ class Embargo(_Frozen):
     @model_validator(mode="before")
     @classmethod
     def _lists(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key in ("imposed_by", "against", "reach"):
-                if isinstance(data.get(key), str):
-                    data = {**data, key: [data[key]]}
-        return data
+        return _as_lists(data, "imposed_by", "against", "reach")
 
     @model_validator(mode="after")
     def _end_or_duration(self) -> "Embargo":
@@ -429,9 +432,7 @@ class Disruption(_Frozen):
     @model_validator(mode="before")
     @classmethod
     def _lists(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("reach"), str):
-            data = {**data, "reach": [data["reach"]]}
-        return data
+        return _as_lists(data, "reach")
 
     @model_validator(mode="after")
     def _end_or_duration(self) -> "Disruption":
