@@ -229,3 +229,41 @@ def test_uncertain_quantities_name_what_exists():
         monte_carlo(model, sc.Scenario.model_validate({"horizon": 20, "uncertain_model": {"sources": [
             {"part": "gear", "supplier": "plant", "lead_time": {"dist": "randint", "low": 1, "high": 3}}]}}),
             trials=1)
+
+
+def test_an_uncertain_link_stops_the_line_only_in_the_trials_it_exists():
+    # gear half from xcorp (CA, lead time 2), half from dcorp (DE, lead time 6), no
+    # stock; the CA link is mapped with confidence 0.4. With it, Canada's stop from week
+    # 5 leaves a hole until the extra DE orders land: CA's last gears arrive in week 6,
+    # DE's extra ones from week 11, so weeks 7-10 make 5 of 10 (20 units); base stock
+    # across the two lead times echoes the hole in weeks 14-17 (LEAD_TIME_CASE in
+    # test_sim_properties): L = 40. Without the link the gear comes from DE alone and
+    # the stop touches nothing.
+    data = json.loads(json.dumps(BASE))
+    data["suppliers"]["dcorp"] = {"country": "DE"}
+    data["parts"]["gear"]["stock"] = 0
+    data["parts"]["gear"]["sources"] = [{"supplier": "xcorp", "lead_time": 2, "share": 0.5},
+                                        {"supplier": "dcorp", "lead_time": 6, "share": 0.5}]
+    model = sc.Model.model_validate(data)
+    embargo = {"imposed_by": ["CA"], "start": 5}
+    with_link = sc.simulate(model, sc.Scenario(horizon=20, embargoes=[embargo])).units_lost
+    without = sc.simulate(sc.apply(model, {"parts": {"gear": {"sources": [
+        {"supplier": "dcorp", "lead_time": 6}]}}}), sc.Scenario(horizon=20, embargoes=[embargo]))
+    assert without.units_lost == 0.0 and with_link == 40.0
+    s = sc.Scenario.model_validate({"horizon": 20, "embargoes": [embargo], "uncertain_model": {"links": [
+        {"part": "gear", "supplier": "xcorp", "confidence": 0.4}]}})
+    r = monte_carlo(model, s, trials=600, seed=9)
+    w = r.end_items["widget"]
+    # E[units lost] = 0.4 x L, P(short) = 0.4
+    assert within(w.p_short, 0.4, w.p_short_se)
+    assert within(w.units_lost.mean, 0.4 * with_link, w.units_lost.se)
+    (link,) = [d for d in r.drivers if d.kind == "link"]
+    assert link.label == "link gear from xcorp exists" and link.mean_without == 0.0
+    assert link.mean_with == with_link * 1000.0
+
+
+def test_a_part_left_without_sources_by_its_links_is_an_error():
+    s = sc.Scenario.model_validate({"horizon": 20, "uncertain_model": {"links": [
+        {"part": "gear", "supplier": "xcorp", "confidence": 0.0}]}})
+    with pytest.raises(ModelError, match="part 'gear' has no source left in a trial without its uncertain links"):
+        monte_carlo(line_model(), s, trials=4)

@@ -363,13 +363,15 @@ def check_scenario(model: Model | Vocabulary, scenario: Scenario, *, horizon: in
         if u.part not in vocab.parts:
             problems.append(Problem("uncertain stock names " + _unknown("part", u.part, vocab.parts),
                                     ("uncertain_model", "stock", j, "part")))
-    for j, u in enumerate(um.sources if um else ()):
-        if u.part not in vocab.parts:
-            problems.append(Problem("uncertain source names " + _unknown("part", u.part, vocab.parts),
-                                    ("uncertain_model", "sources", j, "part")))
-        elif u.supplier not in vocab.suppliers:
-            problems.append(Problem("uncertain source names " + _unknown("supplier", u.supplier, vocab.suppliers),
-                                    ("uncertain_model", "sources", j, "supplier")))
+    for kind, listed in (("sources", um.sources if um else ()), ("links", um.links if um else ())):
+        what = "uncertain source" if kind == "sources" else "uncertain link"
+        for j, u in enumerate(listed):
+            if u.part not in vocab.parts:
+                problems.append(Problem(f"{what} names " + _unknown("part", u.part, vocab.parts),
+                                        ("uncertain_model", kind, j, "part")))
+            elif u.supplier not in vocab.suppliers:
+                problems.append(Problem(f"{what} names " + _unknown("supplier", u.supplier, vocab.suppliers),
+                                        ("uncertain_model", kind, j, "supplier")))
     for kind, events in (("embargoes", scenario.embargoes), ("disruptions", scenario.disruptions)):
         for i, e in enumerate(events):
             problems += _check_embargo(vocab, e, (kind, i)) if kind == "embargoes" else \

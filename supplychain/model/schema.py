@@ -462,12 +462,22 @@ class UncertainSource(_Frozen):
     capacity: Distribution | None = None
 
 
+class UncertainLink(_Frozen):
+    """A mapped sub-tier link that may not exist: the part comes from the supplier with
+    ``confidence``; in a trial without it the part comes from its other sources."""
+
+    part: Id
+    supplier: Id
+    confidence: float = Field(ge=0, le=1, description="chance the link exists")
+
+
 class UncertainModel(_Frozen):
     """Model quantities ``monte-carlo`` draws per trial (a plain ``simulate`` keeps the
     model's own values)."""
 
     stock: tuple[UncertainStock, ...] = ()
     sources: tuple[UncertainSource, ...] = ()
+    links: tuple[UncertainLink, ...] = ()
 
 
 class Scenario(_Frozen):

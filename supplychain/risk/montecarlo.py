@@ -24,7 +24,9 @@ nothing happens). A follower happens only when its embargo does; it starts ``lag
 periods later, with the same items and terms, and ends when the embargo ends.
 
 The scenario's ``uncertain_model`` draws model quantities too: a part's stock (units,
-at least 0), a source's lead time (whole periods) or capacity. A trial's quantities
+at least 0), a source's lead time (whole periods) or capacity, and whether a mapped
+sub-tier link exists (with its ``confidence``; without it the part comes from its other
+sources, their shares rescaled to keep their proportions). A trial's quantities
 become its overrides, so each trial with its own values runs on a model of its own
 (compiled per trial: slower than the events, which share one batched model).
 
@@ -124,6 +126,9 @@ def _quantities(scenario: Scenario) -> list[tuple[str, str, str, str | None, Dis
             dist = getattr(u, fld)
             if dist is not None:
                 out.append((f"{fld.replace('_', ' ')} of {u.part} from {u.supplier}", fld, u.part, u.supplier, dist))
+    for u in um.links:
+        out.append((f"link {u.part} from {u.supplier}", "link", u.part, u.supplier,
+                    Distribution.model_validate({"dist": "bernoulli", "p": u.confidence})))
     return out
 
 
@@ -215,6 +220,7 @@ def _quantity_overrides(scenario: Scenario, values: np.ndarray, model: Model | N
         raise ValueError("uncertain model quantities need the model to draw against")
     parts: dict[str, dict] = {}
     sources: dict[str, list[dict]] = {}
+    absent: set[tuple[str, str]] = set()
     for (label, fld, pid, sup, _), v in zip(specs, values):
         if fld == "stock":
             parts.setdefault(pid, {})["stock"] = float(v)
@@ -223,11 +229,25 @@ def _quantity_overrides(scenario: Scenario, values: np.ndarray, model: Model | N
         hit = [src for src in listed if src["supplier"] == sup]
         if not hit:
             raise ModelError([Problem(f"{label}: part {pid!r} has no source from supplier {sup!r}",
-                                      ("uncertain_model", "sources"))])
+                                      ("uncertain_model", "links" if fld == "link" else "sources"))])
+        if fld == "link":
+            if v < 0.5:
+                absent.add((pid, sup))
+            continue
         for src in hit:
             src[fld] = int(v) if fld == "lead_time" else float(v)
     for pid, listed in sources.items():
-        parts.setdefault(pid, {})["sources"] = listed
+        kept = [src for src in listed if (pid, src["supplier"]) not in absent]
+        if not kept:
+            raise ModelError([Problem(f"part {pid!r} has no source left in a trial without its uncertain links; "
+                                      "give it another source, or raise a link's confidence to 1",
+                                      ("uncertain_model", "links"))])
+        if len(kept) < len(listed):  # the rest keep their proportions
+            total = sum(src.get("share", 0.0) for src in kept)
+            for src in kept:
+                if "share" in src and total > 0:
+                    src["share"] = src["share"] / total
+        parts.setdefault(pid, {})["sources"] = kept
     return {"parts": parts}
 
 
@@ -468,7 +488,10 @@ def _aggregate(scenario: Scenario, chunks: list[ChunkOut], *, seed: int, chunk: 
     total = value.sum(axis=1)
     drivers = [_driver(slot.label, slot.kind, total, happens[:, k]) for k, slot in enumerate(_slots(scenario))]
     quantities = np.concatenate([c.draws.quantities for c in chunks])
-    for q, (label, *_rest) in enumerate(_quantities(scenario)):
+    for q, (label, fld, *_rest) in enumerate(_quantities(scenario)):
+        if fld == "link":  # the trials with the link against those without
+            drivers.append(_driver(f"{label} exists", "link", total, quantities[:, q] > 0.5))
+            continue
         # the trials with the quantity above its median against the rest
         above = quantities[:, q] > np.median(quantities[:, q])
         drivers.append(_driver(f"{label} above its median", "quantity", total, above))
