@@ -267,3 +267,23 @@ def test_a_part_left_without_sources_by_its_links_is_an_error():
         {"part": "gear", "supplier": "xcorp", "confidence": 0.0}]}})
     with pytest.raises(ModelError, match="part 'gear' has no source left in a trial without its uncertain links"):
         monte_carlo(line_model(), s, trials=4)
+
+
+def test_trial_records_stream_to_the_file_and_a_failed_run_leaves_none(tmp_path):
+    model = line_model()
+    out = tmp_path / "trials.csv"
+    r = monte_carlo(model, canada({"probability": 0.3}), trials=2_500, seed=1, trials_out=out)
+    rows = out.read_text("utf-8").splitlines()
+    # header + one row per trial, over three chunks of 1,024 (the last one short)
+    assert len(rows) == 1 + 2_500 == 1 + r.trials
+    assert rows[-1].startswith("2499,")
+    # the losses in the file are the result's: the mean of the units-lost column
+    lost = [float(line.split(",")[-3]) for line in rows[1:]]
+    assert sum(lost) / len(lost) == pytest.approx(r.end_items["widget"].units_lost.mean)
+    bad = tmp_path / "bad.csv"
+    with pytest.raises(ModelError):  # an unknown part: the run fails before any trial
+        monte_carlo(model, sc.Scenario.model_validate({"horizon": 20, "uncertain_model": {"stock": [
+            {"part": "gaer", "stock": {"dist": "uniform", "scale": 5}}]}}), trials=4, trials_out=bad)
+    assert not bad.exists() and not list(tmp_path.glob(".*.tmp"))
+    with pytest.raises(sc.SupplyChainError, match="use a .csv or .parquet file"):
+        monte_carlo(model, canada({"probability": 0.3}), trials=4, trials_out=tmp_path / "t.xlsx")

@@ -142,29 +142,15 @@ def monte_carlo_cmd(
     show = not quiet and err.is_terminal
     with _progress(show) as tick:
         result = run_monte_carlo(model, scenario, trials=trials, seed=seed, horizon=horizon, level=level,
-                                 target_se=target_se, workers=workers, scheduler=scheduler, progress=tick)
+                                 target_se=target_se, workers=workers, scheduler=scheduler, progress=tick,
+                                 trials_out=trials_out)
     if trials_out is not None:
-        table = result.trials_table(scenario)
-        if trials_out.suffix.lower() == ".parquet":
-            _write_parquet(trials_out, table)
-        else:
-            write_rows(trials_out, table)
+        err.print(f"wrote {result.trials} rows to {trials_out}", markup=False)
     if as_json:
         print_json(result.to_dict())
     else:
         out.print(render_monte_carlo(result, title=f"{scenario.name or scenario_file.stem} ({scenario_file.name})",
                                      width=out.width))
-
-
-def _write_parquet(path: Path, table) -> None:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise SupplyChainError("a .parquet file needs pyarrow: pip install pyarrow (or write .csv)") from None
-    header, rows = table
-    pq.write_table(pa.table({h: [r[i] for r in rows] for i, h in enumerate(header)}), path)
-    err.print(f"wrote {len(rows)} rows to {path}", markup=False)
 
 
 @contextlib.contextmanager

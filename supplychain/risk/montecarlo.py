@@ -40,17 +40,20 @@ same part) or are coupled (a follower happens only with its leader), and they sa
 
 from __future__ import annotations
 
+import contextlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from supplychain.errors import InfeasibleError, ModelError, Problem
+from supplychain.io.trials_out import TrialsWriter
 from supplychain.model.schema import Disruption, Distribution, Embargo, Model, Scenario
 
 __all__ = ["CHUNK", "chunk_size", "MonteCarloResult", "LossStats", "EndItemRisk", "Driver", "monte_carlo", "draw_chunk",
-           "run_chunk"]
+           "run_chunk", "trial_scenario", "trial_columns", "trial_rows"]
 
 #: trials per chunk at the least: one batched simulation, one seed stream
 CHUNK = 64
@@ -407,7 +410,6 @@ class MonteCarloResult:
     value_lost: LossStats  # all end items together
     drivers: tuple[Driver, ...]
     stopped_early: bool  # target_se was reached before the trial count
-    chunks: tuple[ChunkOut, ...] = field(repr=False, default=())
 
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "trials": self.trials, "seed": self.seed, "chunk": self.chunk,
@@ -415,36 +417,6 @@ class MonteCarloResult:
                 "stopped_early": self.stopped_early, "value_lost": self.value_lost.to_dict(),
                 "end_items": {k: v.to_dict() for k, v in self.end_items.items()},
                 "drivers": [d.to_dict() for d in self.drivers]}
-
-    def trials_table(self, scenario: Scenario) -> tuple[list[str], list[list[Any]]]:
-        """``(header, rows)``: one row per trial -- what it drew per slot (happens,
-        start, stop, severity) and what each end item lost."""
-        slots = _slots(scenario)
-        specs = _quantities(scenario)
-        items = list(self.end_items)
-        header = ["trial"]
-        for s in slots:
-            header += [f"{s.label}: happens", f"{s.label}: start", f"{s.label}: stop", f"{s.label}: severity"]
-        header += [label for label, *_ in specs]
-        for item in items:
-            header += [f"{item}: units_lost", f"{item}: value_lost", f"{item}: time_to_survive"]
-        rows = []
-        k = 0
-        for c in self.chunks:
-            d = c.draws
-            for t in range(len(c.units_lost)):
-                row: list[Any] = [k]
-                for j in range(len(slots)):
-                    row += [bool(d.happens[t, j]), int(d.start[t, j]), None if d.stop[t, j] < 0 else int(d.stop[t, j]),
-                            float(d.severity[t, j])]
-                row += [float(v) for v in d.quantities[t]]
-                for j in range(len(items)):
-                    tts = c.time_to_survive[t, j]
-                    row += [float(c.units_lost[t, j]), float(c.value_lost[t, j]),
-                            None if math.isnan(tts) else int(tts)]
-                rows.append(row)
-                k += 1
-        return header, rows
 
     def to_frame(self):
         """Per end item, the headline figures, as a pandas DataFrame indexed by end item."""
@@ -457,6 +429,48 @@ class MonteCarloResult:
                          "value_lost_se": r.value_lost.se, "value_lost_p95": r.value_lost.p95,
                          "value_lost_var": r.value_lost.var, "value_lost_cvar": r.value_lost.cvar})
         return pd.DataFrame(rows).set_index("end_item")
+
+
+def trial_columns(scenario: Scenario, items: list[str]) -> tuple[list[str], list[str]]:
+    """The columns of the per-trial records and their kinds (see
+    :class:`~supplychain.io.trials_out.TrialsWriter`): per slot what it drew, per
+    quantity its value, per end item what it lost."""
+    header, kinds = ["trial"], ["int"]
+    for s in _slots(scenario):
+        header += [f"{s.label}: happens", f"{s.label}: start", f"{s.label}: stop", f"{s.label}: severity"]
+        kinds += ["bool", "int", "int", "float"]
+    for label, *_ in _quantities(scenario):
+        header.append(label)
+        kinds.append("float")
+    for item in items:
+        header += [f"{item}: units_lost", f"{item}: value_lost", f"{item}: time_to_survive"]
+        kinds += ["float", "float", "int"]
+    return header, kinds
+
+
+def trial_rows(c: ChunkOut, first: int) -> list[list[Any]]:
+    """One chunk's per-trial records, trials numbered from ``first``."""
+    d, rows = c.draws, []
+    for t in range(len(c.units_lost)):
+        row: list[Any] = [first + t]
+        for j in range(d.happens.shape[1]):
+            row += [bool(d.happens[t, j]), int(d.start[t, j]), None if d.stop[t, j] < 0 else int(d.stop[t, j]),
+                    float(d.severity[t, j])]
+        row += [float(v) for v in d.quantities[t]]
+        for j in range(c.units_lost.shape[1]):
+            tts = c.time_to_survive[t, j]
+            row += [float(c.units_lost[t, j]), float(c.value_lost[t, j]), None if math.isnan(tts) else int(tts)]
+        rows.append(row)
+    return rows
+
+
+def _slim(c: ChunkOut) -> ChunkOut:
+    """What the aggregates need of a chunk once its records are written: whether each
+    slot happened, the quantities and the outcomes (the windows drawn go)."""
+    d = c.draws
+    none = np.zeros((len(d.happens), 0))
+    return ChunkOut(c.index, ChunkDraws(d.happens, none, none, none, d.quantities), c.units_lost, c.value_lost,
+                    c.time_to_survive, c.time_to_recover, c.recovered, c.bottleneck)
 
 
 def _aggregate(scenario: Scenario, chunks: list[ChunkOut], *, seed: int, chunk: int, horizon: int, period: str,
@@ -496,7 +510,7 @@ def _aggregate(scenario: Scenario, chunks: list[ChunkOut], *, seed: int, chunk: 
         above = quantities[:, q] > np.median(quantities[:, q])
         drivers.append(_driver(f"{label} above its median", "quantity", total, above))
     return MonteCarloResult(scenario.name, n, seed, chunk, horizon, period, level, out, LossStats.of(total, level),
-                            tuple(drivers), stopped_early, tuple(chunks))
+                            tuple(drivers), stopped_early)
 
 
 # --- executors --------------------------------------------------------------------------
@@ -522,6 +536,7 @@ def monte_carlo(
     workers: int = 1,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    trials_out: str | Path | None = None,
 ) -> MonteCarloResult:
     """Draw ``trials`` scenarios from ``scenario``'s uncertainty and simulate them.
 
@@ -530,7 +545,9 @@ def monte_carlo(
     processes) runs them on Dask. Every executor gives the same result for the same
     seed. ``target_se`` stops at the first chunk where the standard error of the mean
     value lost (all end items) is at most that; ``progress(done, total)`` is called as
-    chunks finish. ``level`` is the VaR / CVaR level.
+    chunks finish. ``level`` is the VaR / CVaR level. ``trials_out`` (.csv or
+    .parquet) receives every trial's draws and losses as its chunk settles; the engine's
+    memory is that of a chunk, whatever the trial count.
     """
     if trials < 1:
         raise InfeasibleError(f"trials {trials} must be at least 1")
@@ -554,11 +571,20 @@ def monte_carlo(
     order: list[ChunkOut] = []
     stopped = False
 
+    header, kinds = trial_columns(plain, items)
+    writer = TrialsWriter(trials_out, header, kinds) if trials_out is not None else None
+    written = 0
+
     def settle() -> bool:
-        """Move finished chunks into ``order`` in chunk order; True when the target is met."""
-        nonlocal order
+        """Move finished chunks into ``order`` in chunk order, their records to the file;
+        True when the target is met."""
+        nonlocal order, written
         while len(order) in done:
-            order.append(done.pop(len(order)))
+            c = done.pop(len(order))
+            if writer is not None:
+                writer.write(trial_rows(c, written))
+            written += len(c.units_lost)
+            order.append(_slim(c))
             if target_se is not None and len(order) < n_chunks:
                 total = np.concatenate([c.value_lost.sum(axis=1) for c in order])
                 if len(total) > 1 and total.std(ddof=1) / math.sqrt(len(total)) <= target_se:
@@ -566,18 +592,19 @@ def monte_carlo(
         return False
 
     args = [(derived, plain, horizon, seed, c, sizes[c]) for c in range(n_chunks)]
-    if scheduler is None and workers == 1:
-        for a in args:
-            out = run_chunk(*a)
-            done[out.index] = out
-            if progress:
-                progress(sum(len(c.units_lost) for c in order) + len(out.units_lost), trials)
-            if settle():
-                stopped = True
-                break
-    else:
-        stopped = _run_parallel(args, done, settle, workers=workers, scheduler=scheduler, progress=progress,
-                                trials=trials, order=order)
+    with writer if writer is not None else contextlib.nullcontext():
+        if scheduler is None and workers == 1:
+            for a in args:
+                out = run_chunk(*a)
+                done[out.index] = out
+                if progress:
+                    progress(sum(len(c.units_lost) for c in order) + len(out.units_lost), trials)
+                if settle():
+                    stopped = True
+                    break
+        else:
+            stopped = _run_parallel(args, done, settle, workers=workers, scheduler=scheduler, progress=progress,
+                                    trials=trials, order=order)
     return _aggregate(plain, order, seed=seed, chunk=size, horizon=horizon, period=first.period, level=level, items=items,
                       stopped_early=stopped)
 
