@@ -135,7 +135,8 @@ def monte_carlo_cmd(
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """How likely the line stops and how bad it gets: draw the scenario's uncertain
-    events (probability, start, duration, severity, followers) and simulate each trial."""
+    events (probability, start, duration, severity, followers) and model quantities
+    (stock, lead times, capacities, links) and simulate each trial."""
     model, scenario = load_any(scenario_file)
     if scenario is None:
         raise SupplyChainError(f"{scenario_file} is a model file: monte-carlo needs a scenario with events")
