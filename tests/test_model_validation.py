@@ -248,8 +248,27 @@ def test_group_named_like_a_country(base):
 
 def test_unknown_field(base):
     base["parts"]["gear"]["soruces"] = []
-    with pytest.raises(ModelError, match="unknown field 'soruces'; check its spelling"):
+    with pytest.raises(ModelError, match="unknown field 'soruces'; did you mean 'sources'?"):
         load(base)
+
+
+@pytest.mark.parametrize("where, field, meant", [
+    (("suppliers", "xcorp"), "ownr", "owner"),
+    (("parts", "gear", "sources", 0), "leadtime", "lead_time"),
+    (("demand", "widget"), "priorty", "priority"),
+    ((), "zzz_unrelated", None),
+])
+def test_an_unknown_field_names_the_field_it_most_likely_meant(base, where, field, meant):
+    node = base
+    for key in where:
+        node = node[key]
+    node[field] = 1
+    with pytest.raises(ModelError) as info:
+        load(base)
+    (p,) = [p for p in info.value.problems if p.path[-1] == field]
+    # the suggestion comes from the fields allowed right there, not from anywhere
+    assert p.message == (f"unknown field {field!r}; did you mean {meant!r}?" if meant else
+                         f"unknown field {field!r}; check its spelling (see `supplychain schema`)")
 
 
 def test_missing_field(base):

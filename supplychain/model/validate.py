@@ -54,14 +54,44 @@ def ensure_checked(model: Model) -> None:
     mark_checked(model)
 
 
-def pydantic_problems(exc: ValidationError) -> list[Problem]:
-    """A pydantic error as one :class:`Problem` per failing field, in plain words."""
+def _fields_at(cls: Any, loc: tuple) -> list[str]:
+    """The field names a pydantic class allows at ``loc`` (the path of an unknown field
+    inside data of ``cls``), walking through mappings, sequences and unions; [] when
+    the path cannot be followed."""
+    import typing
+
+    from pydantic import BaseModel
+
+    def models(tp: Any) -> list[type]:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return [tp]
+        return [m for arg in typing.get_args(tp) for m in models(arg)]
+
+    current = [cls]
+    for key in loc[:-1]:
+        nxt = []
+        for c in current:
+            field = c.model_fields.get(key) if isinstance(key, str) else None
+            if field is not None:
+                nxt += models(field.annotation)
+        # a mapping key or a list index: the field's models already are its values'
+        current = nxt or current
+    return sorted({name for c in current for name in c.model_fields})
+
+
+def pydantic_problems(exc: ValidationError, cls: Any = None) -> list[Problem]:
+    """A pydantic error as one :class:`Problem` per failing field, in plain words; with
+    ``cls`` (the class validated), an unknown field gets the closest known one."""
+    import difflib
+
     out = []
     for err in exc.errors(include_url=False, include_context=False):
         loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = f"unknown field {loc[-1]!r}; check its spelling (see `supplychain schema`)"
+            near = difflib.get_close_matches(str(loc[-1]), _fields_at(cls, loc), n=1) if cls is not None else []
+            msg = (f"unknown field {loc[-1]!r}; did you mean {near[0]!r}?" if near else
+                   f"unknown field {loc[-1]!r}; check its spelling (see `supplychain schema`)")
         elif err["type"] == "missing":
             msg = f"missing required field {loc[-1]!r}"
         elif "input" in err and err["type"] not in ("model_type", "dict_type") and not isinstance(err["input"], (dict, list)):
@@ -76,7 +106,7 @@ def _validate(cls, data: Any) -> tuple[Any, list[Problem]]:
     try:
         return cls.model_validate(data), []
     except ValidationError as exc:
-        return None, pydantic_problems(exc)
+        return None, pydantic_problems(exc, cls)
 
 
 def validate_scenario(data: Any) -> tuple[Scenario | None, list[Problem]]:
