@@ -270,3 +270,17 @@ def test_an_event_of_no_length_is_explained_as_such(third):
     assert e.stopped == () and e.summary.startswith("stops no flow: the event lasts no period (duration 0)")
     assert [f.part for f in e.spared] == ["chip"] and e.spared[0].fix == "give a duration of 1 or more"
     assert events[0].flows_stopped == 0  # so simulate flags it too
+
+
+def test_the_why_line_names_the_event_that_cut_the_binding_part():
+    # with more turrets in stock the camera stop binds later than the engine stop: the
+    # line stops short of the engine, which the BRP event cut, not the first event
+    result = run("simulate", ROOT / "scenarios" / "tb2" / "canada-2020-more-turrets.yaml")
+    text = " ".join(result.stdout.split())
+    assert ("short of 'engine_rotax' (cut by 'BRP stops Rotax engine deliveries from Austria')" in text)
+    plain = " ".join(run("simulate", TB2).stdout.split())
+    assert "short of 'turret_wescam'; not back" in plain  # the first event's own part: no note
+    model, scenario = sc.load_scenario(TB2)
+    cams, engines = sc.simulate(model, scenario).events
+    assert {"turret_wescam", "tb2"} <= cams.reaches and "engine_rotax" not in cams.reaches
+    assert {"engine_rotax", "tb2"} <= engines.reaches

@@ -117,10 +117,11 @@ def timeline_rows(planned: Sequence[float], produced: Sequence[float], *, width:
 
 
 def why_line(r: EndItemResult, *, period: str, start_date: date | None = None, event: str | None = None,
-             events_listed: int = 0) -> str:
+             events_listed: int = 0, cut_by: str | None = None) -> str:
     """One sentence on when and why output falls short, and when it comes back.
 
-    ``event`` names the first event (``'the event'`` when None).
+    ``event`` names the first event (``'the event'`` when None), from whose start the
+    times count; ``cut_by`` names another event when that one cut the binding part.
 
     >>> import numpy as np
     >>> r = EndItemResult("widget", np.full(20, 10.0), np.array([10.0] * 10 + [5.0] + [0.0] * 9),
@@ -143,6 +144,8 @@ def why_line(r: EndItemResult, *, period: str, start_date: date | None = None, e
     first = int(short[0])
     when = fmt_period(first, period=period, start_date=start_date)
     cause = f"short of '{r.bottleneck[first]}'" if r.bottleneck[first] else "short"
+    if cut_by and cut_by != event:
+        cause += f" (cut by '{cut_by}')"
     made, plan = float(r.produced[first]), float(r.planned[first])
     tts = r.time_to_survive
     after = (f"{_plural(tts, period)} after {what} starts" if tts >= 0
@@ -177,6 +180,16 @@ def _time_cell(value: int | None, *, event_start: int | None, period: str, start
     if start_date is None:
         return str(value)
     return f"{value}\n{period_date(start_date, event_start + value, period=period).isoformat()}"
+
+
+def _cut_by(r: EndItemResult, events) -> str | None:
+    """The first event (by start) that can starve the part binding when output first
+    falls short."""
+    short = r.short_periods
+    if not len(short) or r.bottleneck[int(short[0])] is None:
+        return None
+    b = r.bottleneck[int(short[0])]
+    return next((e.name for e in events if b in e.reaches), None)
 
 
 def render_simulation(
@@ -267,7 +280,7 @@ def render_simulation(
             for part, runs in spans.items():
                 rows.extend(wrap(f"{part}: {fmt_spans(runs)}", width, indent=2))
         rows.extend(wrap("why: " + why_line(r, period=p, start_date=start_date, event=first_event,
-                                            events_listed=len(events)), width))
+                                            events_listed=len(events), cut_by=_cut_by(r, events)), width))
         body.append(Text("\n" + "\n".join(rows)))
     return Group(*body)
 

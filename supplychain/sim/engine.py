@@ -57,7 +57,7 @@ from supplychain.model.checks import check_scenario
 from supplychain.model.schema import DEFAULT_HORIZON, Model, Scenario
 from supplychain.network import NEVER, Level, Network, compile_network
 from supplychain.network.whatif import apply, overrides_key
-from supplychain.sim.events import ScenarioEvents, event_warnings, resolve_events
+from supplychain.sim.events import ScenarioEvents, event_warnings, reached_parts, resolve_events
 from supplychain.sim.results import PLAN_TOLERANCE, BatchResult, EndItemResult, EventWindow, SimulationResult
 
 __all__ = ["run_batch"]
@@ -872,7 +872,9 @@ def _run(model: Model, scenarios: list[Scenario | None], horizon: int | None,
             stock=({pid: stock[:h, i, k].copy() for i, pid in enumerate(cm.part_ids)} if record_stock else None),
             start_date=s.start_date if s is not None else None,
             events=tuple(EventWindow(e.name, e.kind, e.start, None if e.stop >= NEVER else e.stop,
-                                     int(np.count_nonzero(e.severity)) if e.stop > e.start else 0)
+                                     int(np.count_nonzero(e.severity)) if e.stop > e.start else 0,
+                                     frozenset(cm.part_ids[i] for i in np.flatnonzero(reached_parts(cm, e.severity)))
+                                     if e.stop > e.start else frozenset())
                          for e in ev.events),
         ))
     return results

@@ -37,6 +37,7 @@ from supplychain.network import NEVER, Network
 from supplychain.network.rules import maker_fraction, origin_share
 
 __all__ = ["Event", "ScenarioEvents", "EmbargoTerms", "resolve_events", "embargo_terms", "embargo_severity",
+           "reached_parts",
            "disruption_severity", "event_warnings", "scenario_as_of", "CONTENT_TOLERANCE"]
 
 CONTENT_TOLERANCE = 1e-9
@@ -217,6 +218,14 @@ def disruption_severity(cm: Network, d: Disruption, *, as_of: date | None = None
         parts[[cm.index[p] for p in d.parts]] = True
         hit |= parts[cm.src_part]
     return d.severity * hit
+
+
+def reached_parts(cm: Network, severity: np.ndarray) -> np.ndarray:
+    """(P,) bool: the parts with a flow ``severity`` stops in their BOM, themselves
+    included -- what an event can starve."""
+    first = np.full(cm.n_parts, NEVER, dtype=np.int64)
+    np.minimum.at(first, cm.src_part, np.where(severity > 0, 0, NEVER))
+    return _subtree_first_stop(cm, first) < NEVER
 
 
 def _subtree_first_stop(cm: Network, first_stop: np.ndarray) -> np.ndarray:

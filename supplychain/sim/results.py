@@ -46,6 +46,8 @@ class EventWindow:
     start: int
     stop: int | None  # first period no longer running; None = open-ended
     flows_stopped: int
+    # the parts with a flow it stops in their BOM (themselves included): what it can starve
+    reaches: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def to_dict(self, *, start_date: date | None = None, period: str = "week") -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "kind": self.kind, "start": self.start, "stop": self.stop,
