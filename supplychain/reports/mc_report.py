@@ -24,7 +24,7 @@ def _t(x: float | None) -> str:
 def render_monte_carlo(r: MonteCarloResult, *, title: str | None = None, width: int = 80) -> RenderableType:
     p = r.period
     head = wrap(title or r.scenario or "monte carlo", width)
-    head += wrap(f"{r.trials:,} trials, seed {r.seed}, {r.chunk} trials a chunk; horizon {r.horizon} {p}s"
+    head += wrap(f"{r.trials:,} trials, seed {r.seed}, {r.chunk:,} trials a chunk; horizon {r.horizon} {p}s"
                  + ("; stopped early: the target standard error was reached" if r.stopped_early else ""), width)
     lvl = f"{100 * r.level:g}"
     body: list[RenderableType] = [Text("\n".join(head))]

@@ -555,15 +555,19 @@ def monte_carlo(
         raise InfeasibleError(f"level {level} must lie between 0 and 1 (0.95 is usual)")
     if workers < 1:
         raise InfeasibleError(f"workers {workers} must be at least 1")
+    from supplychain.model.checks import check_scenario
+    from supplychain.network import compile_network
     from supplychain.network.whatif import apply
-    from supplychain.sim import simulate
 
     horizon = scenario.horizon if horizon is None else horizon
-    # the scenario as written must be valid (checked like a file) before any draw
-    first = simulate(model, scenario, horizon=horizon)
     derived = apply(model, scenario.overrides) if scenario.overrides else model
+    net = compile_network(derived)
+    # the scenario as written must be valid (checked like a file) before any draw
+    problems = check_scenario(net.vocabulary, scenario, horizon=horizon)
+    if problems:
+        raise ModelError(problems)
     plain = scenario.model_copy(update={"overrides": {}})
-    items = list(first.end_items)
+    items = list(net.end_items)
     size = chunk_size(len(derived.parts))
     n_chunks = math.ceil(trials / size)
     sizes = [min(size, trials - c * size) for c in range(n_chunks)]
@@ -605,7 +609,7 @@ def monte_carlo(
         else:
             stopped = _run_parallel(args, done, settle, workers=workers, scheduler=scheduler, progress=progress,
                                     trials=trials, order=order)
-    return _aggregate(plain, order, seed=seed, chunk=size, horizon=horizon, period=first.period, level=level, items=items,
+    return _aggregate(plain, order, seed=seed, chunk=size, horizon=horizon, period=net.period, level=level, items=items,
                       stopped_early=stopped)
 
 

@@ -120,11 +120,17 @@ class EmbargoTerms:
     severity: np.ndarray  # (S,) the fraction of each flow stopped
 
 
+def embargo_countries(cm: Network, e: Embargo, *, as_of: date | None = None) -> tuple[frozenset[str], frozenset[str]]:
+    """``(against, imposers as named)``, groups expanded on ``as_of``; ``against``
+    defaults to home. The imposers that act are the named ones not in ``against``."""
+    against = cm.countries(e.against if e.against is not None else (cm.home,), as_of=as_of)
+    return against, cm.countries(e.imposed_by, as_of=as_of)
+
+
 def embargo_terms(cm: Network, e: Embargo, *, as_of: date | None = None) -> EmbargoTerms:
     """Each term of embargo ``e`` on ``cm`` (groups expanded on ``as_of``, default the
     model's); :func:`embargo_severity` is their product."""
-    against = cm.countries(e.against if e.against is not None else (cm.home,), as_of=as_of)
-    named = cm.countries(e.imposed_by, as_of=as_of)
+    against, named = embargo_countries(cm, e, as_of=as_of)
     imposers = named - against
     located = _supplier_mask(cm, imposers, owner=False)[cm.src_supplier]
     owned = _supplier_mask(cm, imposers, owner=True)[cm.src_supplier]
@@ -189,8 +195,7 @@ def event_warnings(cm: Network, scenario: Scenario) -> list[str]:
                 out.append(f"{kind} {name} lasts no period (duration 0): it changes nothing; "
                            "give a duration of 1 or more")
             if kind == "embargo":
-                against = cm.countries(ev.against if ev.against is not None else (cm.home,), as_of=as_of)
-                named = cm.countries(ev.imposed_by, as_of=as_of)
+                against, named = embargo_countries(cm, ev, as_of=as_of)
                 if named and not (named - against):
                     out.append(f"embargo {name}: every imposer ({', '.join(sorted(named))}) is also in against, "
                                "and a country never embargoes itself, so it stops nothing; "

@@ -136,24 +136,22 @@ class _Around:
         mems = self._mem[self._ptr[p]:self._ptr[p + 1]]
         return list(dict.fromkeys(int(x) for x in net.line_parent[net.mem_line[mems]]))
 
-    def receivers(self, p: int) -> tuple[str, ...]:
+    def _makers(self, p: int) -> list[tuple[str, str]]:
+        """(supplier id, country) of each maker ``p`` ships to; ``home`` for an end item."""
         net, out = self.net, []
         for q in self.parents(p):
             for s in net.src_by_part[net.src_by_part_ptr[q]:net.src_by_part_ptr[q + 1]]:
                 sup = int(net.src_supplier[s])
-                out.append(f"{net.supplier_ids[sup]} ({net.supplier_country[sup]})")
+                out.append((net.supplier_ids[sup], net.supplier_country[sup]))
         if net.demand_rate[p] > 0:
-            out.append(f"home ({net.home})")
-        return tuple(dict.fromkeys(out))
+            out.append(("home", net.home))
+        return out
+
+    def receivers(self, p: int) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f"{who} ({cc})" for who, cc in self._makers(p)))
 
     def receiving_countries(self, p: int) -> list[str]:
-        net, out = self.net, []
-        for q in self.parents(p):
-            for s in net.src_by_part[net.src_by_part_ptr[q]:net.src_by_part_ptr[q + 1]]:
-                out.append(net.supplier_country[int(net.src_supplier[s])])
-        if net.demand_rate[p] > 0:
-            out.append(net.home)
-        return sorted(set(out))
+        return sorted({cc for _, cc in self._makers(p)})
 
     def paths(self, p: int) -> tuple[tuple[str, ...], ...]:
         """Per end item reached from ``p``: a shortest BOM path up to it (end items in
