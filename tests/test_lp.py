@@ -11,7 +11,7 @@ from supplychain.errors import ModelError, ModelWarning
 from supplychain.io import load_model
 from supplychain.network.whatif import apply
 from supplychain.model.schema import Disruption, Model
-from supplychain.risk.lp import _solve_reduced, _supply, compile_lp, impact_lp, performance_impact, time_to_survive_lp
+from supplychain.risk.lp import _solve_reduced, compile_lp, supply, impact_lp, performance_impact, time_to_survive_lp
 
 DATA = Path(__file__).parent / "data"
 CA = Disruption(countries=("CA",))
@@ -93,14 +93,38 @@ def test_part_capacity_caps_its_sources():
     assert time_to_survive_lp(m) == pytest.approx(50.0)
 
 
-def test_alternate_and_unqualified_source_count_from_the_start():
-    # lens disrupted as a part: lens makes nothing, its 120 in stock still ship.
-    # without the alternate: 120 >= 20t -> t <= 6.
+def test_an_alternate_supplies_only_from_its_qualification_time():
+    # lens disrupted as a part: lens makes nothing, its stock still ships; the line
+    # needs 2 lenses x 10 cameras = 20 a period. lens2 (8/period from a source that
+    # qualifies at 8, lead time 0) may fill the line from period 8 on.
     lens = Disruption(parts=("lens",))
+    # 120 lenses: 120 >= 20t fails at t = 6, before lens2 can help
     assert time_to_survive_lp(camera(), lens) == pytest.approx(6.0)
-    # lens2 (8/period, not yet qualified) fills the same line: 120 + 8t >= 20t -> t <= 10;
-    # sensors are untouched (12/period >= 10).
-    assert time_to_survive_lp(camera(lens_alternate=True), lens) == pytest.approx(10.0)
+    assert time_to_survive_lp(camera(lens_alternate=True), lens) == pytest.approx(6.0)
+    # the textbook variant counts lens2 from the start: 120 + 8t >= 20t -> t <= 10
+    assert time_to_survive_lp(camera(lens_alternate=True), lens, qualification=False) == pytest.approx(10.0)
+    # 200 lenses: up to t = 8, 200 >= 20t holds (160); from 8 on lens2 adds 8(t - 8):
+    # 200 + 8(t - 8) >= 20t -> 136 >= 12t -> t <= 11.333...; instantly 200 + 8t >= 20t -> 16.667
+    more = apply(camera(lens_alternate=True), {"parts": {"lens": {"stock": 200}}})
+    assert time_to_survive_lp(more, lens) == pytest.approx(136 / 12)
+    assert time_to_survive_lp(more, lens, qualification=False) == pytest.approx(200 / 12)
+    # over T = 10 the impact LP gets lens2's 8 x (10 - 8) = 16: lenses 200 + 16 = 216
+    # of 200 needed, no loss; over T = 14: 200 + 48 = 248 of 280 -> 32 lenses = 16
+    # cameras short, 16 x 1000 (textbook: 200 + 112 = 312 >= 280, nothing lost)
+    assert performance_impact(more, lens, recovery_time=10) == pytest.approx(0.0)
+    assert performance_impact(more, lens, recovery_time=14) == pytest.approx(16_000)
+    assert performance_impact(more, lens, recovery_time=14, qualification=False) == pytest.approx(0.0)
+
+
+def test_a_source_that_never_qualifies_supplies_nothing():
+    # lens2's source without a qualification time never takes orders: the LP with
+    # qualification is the one without lens2 (200 / 20 = 10); textbook counts it (16.667)
+    m = camera(lens_alternate=True)
+    m = apply(m, {"parts": {"lens": {"stock": 200},
+                            "lens2": {"sources": [{"supplier": "lens_kr", "capacity": 8, "qualified": False}]}}})
+    lens = Disruption(parts=("lens",))
+    assert time_to_survive_lp(m, lens) == pytest.approx(10.0)
+    assert time_to_survive_lp(m, lens, qualification=False) == pytest.approx(200 / 12)
 
 
 def test_partial_severity_keeps_the_rest_of_a_source():
@@ -185,8 +209,7 @@ def test_reduced_lp_has_the_full_optimum_on_generated_networks(seed):
                 got = impact_lp(net, d, recovery_time=T)
                 assert got.value == pytest.approx(want.value, rel=1e-9, abs=1e-6), (d, T)
                 costly += want.value > 0
-            capacity, stock = _supply(net, d, pipeline=True)
-            _, parts, _ = _solve_reduced(net, capacity, stock, horizon=None, reduce=True)
+            _, parts, _ = _solve_reduced(net, supply(net, d), horizon=None, reduce=True)
             smaller += parts.sum() < net.n
     # the comparison is not empty: some LPs are finite or costly, and most were reduced
     assert finite > 0 and costly > 0 and smaller > len(disruptions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 import warnings
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 import strategies as S
 
 from supplychain.errors import InfeasibleError, ModelWarning
-from supplychain.model.schema import Model
+from supplychain.model.schema import Disruption, Model
 from supplychain.network.whatif import apply
 from supplychain.risk.stress import StressRow, rank, recovery_time_for, recovery_time_source, stress_test
 from test_lp import camera
@@ -187,6 +188,30 @@ def test_lp_bounds_the_simulation_on_generated_networks(seed):
             assert r.lp_impact <= r.value_lost * (1 + 1e-6) + 1e-6, r.target
 
 
+def test_qualification_tightens_the_lp_bound_and_keeps_it_on_generated_networks():
+    # DESIGN §5: an alternate or not-yet-qualified source supplies only from its
+    # qualification time on. The LP with that rule stays above the simulated time to
+    # survive, below the textbook LP (every source usable at once), and is strictly
+    # tighter on some rows of these networks (their alternates wait 4-26 periods).
+    _engine()
+    synthetic = pytest.importorskip("supplychain.synthetic")
+    from supplychain.risk.lp import compile_lp, time_to_survive_lp
+
+    tighter = 0
+    for seed in range(12):
+        model = Model.model_validate(synthetic.generate_network(60, seed=seed, n_countries=8))
+        result = stress_test(model, horizon=64, recovery_time=16)
+        lp = compile_lp(model)
+        for r in result.rows:
+            textbook = time_to_survive_lp(lp, Disruption(countries=(r.target,), reach=("located", "owned")),
+                                          qualification=False)
+            assert textbook >= r.lp_time_to_survive - 1e-9, (seed, r.target)
+            if r.time_to_survive is not None:
+                assert r.lp_time_to_survive >= r.time_to_survive - 1e-6, (seed, r.target)
+            tighter += textbook > r.lp_time_to_survive + 1e-9
+    assert tighter >= 2
+
+
 def test_two_processes_give_the_same_result_as_one():
     # targets are cut into batches of 3 (7 targets, 2 processes): a forked process and
     # this one simulate batches side by side; every column is the same in any batch
@@ -264,3 +289,23 @@ def test_the_lp_loss_stays_below_the_simulated_loss_when_t_outruns_the_horizon(m
         result = stress_test(model, by=by, recovery_time=horizon + extra, horizon=horizon, processes=1)
     for r in result.rows:
         assert r.lp_impact <= r.value_lost * (1 + 1e-6) + 1e-6, (r.target, r.lp_impact, r.value_lost)
+
+
+def test_tb2_canada_gets_a_finite_lp_time_to_survive_and_a_non_zero_index():
+    # TB2 at 4.6 a week, Canada disrupted for 26 weeks (WESCAM located, Rotax owned).
+    # The Aselsan CATS turret qualifies only at 65 weeks, the BM-100 engine at 195, so
+    # neither helps within the LP's horizon. Turrets: 20 in stock + 8 weeks x 4.6 in
+    # transit = 56.8; TB2s in build: 2 weeks x 4.6 = 9.2. So 56.8 + 9.2 = 66 drones:
+    # LP TTS = 66 / 4.6 = 14.348; over T = 26 the plan is 119.6, so 53.6 lost x US$5M
+    # = 268M. (Engines: 30 + 6 x 4.6 = 57.6, + 9.2 = 66.8 > 66: the turret binds.)
+    # US (nav/comm radio): 10 + 4 x 4.6 + 4.6 (avionics in build) + 9.2 = 42.2 -> 9.174,
+    # 77.4 lost = 387M, the largest; CA's index = 53.6 / 77.4 = 0.6925.
+    from supplychain.io import load_model
+
+    model = load_model(Path(__file__).parent.parent / "scenarios" / "tb2" / "tb2.yaml")
+    result = stress_test(model, simulate=False)
+    ca, us = result.row("CA"), result.row("US")
+    assert ca.lp_time_to_survive == pytest.approx(66 / 4.6)
+    assert ca.lp_impact == pytest.approx(53.6 * 5e6)
+    assert us.lp_impact == pytest.approx(77.4 * 5e6)
+    assert ca.risk_exposure_index == pytest.approx(53.6 / 77.4)

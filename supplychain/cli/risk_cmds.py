@@ -93,6 +93,9 @@ def stress_test(
     top: Optional[int] = typer.Option(None, "--top", min=1, help="keep only the N worst rows"),
     reach: str = typer.Option("located,owned", "--reach",
                               help="how a country row reaches suppliers: located, owned, or both"),
+    instant_alternates: bool = typer.Option(
+        False, "--instant-alternates",
+        help="LPs count every alternate and not-yet-qualified source from the start (textbook, looser)"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     csv_file: Optional[Path] = typer.Option(None, "--csv", help=_CSV_HELP),
 ) -> None:
@@ -103,7 +106,8 @@ def stress_test(
     """
     model, scenario = load_any(model_file)
     result = run_stress_test(model, scenario=scenario, by=by.value, recovery_time=recovery_time, horizon=horizon,
-                             start=start, reach=tuple(r.strip() for r in reach.split(",") if r.strip()))
+                             start=start, reach=tuple(r.strip() for r in reach.split(",") if r.strip()),
+                             instant_alternates=instant_alternates)
     if top is not None:
         result = result.top(top)
     if csv_file is not None:

@@ -138,9 +138,10 @@ def render_stress(result: StressResult, *, width: int = 80) -> RenderableType:
         f"T = recovery time; lost, value = simulated units and value lost; TTS/TTR = simulated time to "
         f"survive / recover (from the start); LP TTS and LP value (least value lost over min(T, the "
         f"periods left in the horizon)) bound the simulation from above and below; index = LP value / "
-        f"the largest; times in {p}s. The LP sees perfect foresight and alternates usable at once: an LP "
-        f"value of 0 beside a simulated loss means the loss could be avoided by qualifying and ordering "
-        f"early, not that the target is harmless; rank by the simulated loss.", width, hang=0)), style="dim")
+        f"the largest; times in {p}s. The LP sees perfect foresight and no lead time beyond the goods "
+        f"already in the pipeline, and counts each alternate or not-yet-qualified source "
+        f"{'from the start (--instant-alternates)' if result.instant_alternates else 'from its qualification time'}: "
+        f"an LP value below the simulated one is what perfect timing would save; rank by the simulated loss.", width, hang=0)), style="dim")
     if not result.rows:
         return Group(head, Text(f"No {result.by} to disrupt."))
     return Group(head, table, why, foot)

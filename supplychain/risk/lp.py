@@ -27,11 +27,12 @@ A disruption closes sources: every source of a named supplier, of a supplier loc
 a named country (groups expanded), or of a named part. With ``severity < 1`` a closed
 source keeps ``1 - severity`` of its capacity and of the stock held there.
 
-**Time to survive** (:func:`time_to_survive_lp`) is the largest ``t`` at which every
-``l_j = 0``, one ``t`` for the whole network. Every constraint is linear in ``t`` too, so
-it is one LP with ``t`` as a variable. It is unbounded (``math.inf``) exactly when the
-network can run at plan forever without any stock -- the same constraints at ``t = 1``
-with ``s = 0`` are feasible. **Performance impact** (:func:`performance_impact`) over a
+**Time to survive** (:func:`time_to_survive_lp`) is the first ``t`` at which some
+``l_j > 0`` must be, one ``t`` for the whole network. Between two openings (a source or
+alternate starting to supply) every constraint is linear in ``t``, so there it is one
+LP with ``t`` as a variable; the intervals are walked until one ends early. It is
+unbounded (``math.inf``) when the network can run at plan forever from the last
+opening on. **Performance impact** (:func:`performance_impact`) over a
 recovery time ``T`` is ``min sum_j unit_value_j * l_j`` at ``t = T``.
 
 Both LPs are solved only over the parts that can bind: the parts whose (disrupted)
@@ -50,8 +51,14 @@ simulated one from above:
   waits a lead time (and a build time) for every unit;
 * stock is reallocated instantly and output is only counted in total over ``[0, t]``:
   a shortfall in one period may be made up later, which the simulation never does;
-* every alternate and not-yet-qualified source is usable from the start, where the
-  simulation waits for its qualification time.
+* an alternate or not-yet-qualified source supplies from its ``qualification_time``
+  on (a source a delay later, when its first goods can land): over a horizon t at most
+  its capacity x max(0, t - its opening), an alternate at most its line's quantity x
+  the parent's capacity x max(0, t - qualification_time). The simulation waits the
+  same time from the trigger (the first event that stops a flow of the part), which
+  is never before the disruption's start. ``qualification=False`` counts every
+  alternate and source from the start, the textbook LP. A source that is not
+  qualified and has no qualification time never supplies.
 
 Each difference only widens what the LP can do, so its time to survive is at least the
 simulated one and its impact at most the simulated loss. One thing goes the other way:
@@ -78,7 +85,7 @@ from scipy.optimize import linprog
 from supplychain.errors import InfeasibleError, ModelError
 from supplychain.model.checks import check_disruption
 from supplychain.model.schema import Disruption, Model
-from supplychain.network import Network, compile_network
+from supplychain.network import NEVER, Network, compile_network
 from supplychain.sim.events import disruption_severity
 
 __all__ = [
@@ -89,6 +96,8 @@ __all__ = [
     "time_to_survive_lp",
     "performance_impact",
     "impact_lp",
+    "Supply",
+    "supply",
 ]
 
 #: relative tolerance when the LP solution is read back (HiGHS' default feasibility level)
@@ -201,20 +210,79 @@ def _source_fractions(net: Network, disruption: Disruption | None) -> np.ndarray
     return 1.0 - disruption_severity(net, disruption)
 
 
-def _supply(lp: LPNetwork, disruption: Disruption | None, *, pipeline: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Per part: capacity per period (inf = unlimited) and stock available, disrupted."""
+@dataclass(frozen=True, eq=False)
+class Supply:
+    """What a disruption leaves each part, and from when.
+
+    Per source: ``src_cap`` its capacity per period (inf = unlimited, 0 = closed),
+    ``src_from`` the periods from the disruption's start until its first new goods can
+    land (0 for a qualified source; its ``qualification_time`` plus its delay for one
+    not yet qualified; inf for one that never qualifies) and ``src_stock`` the stock
+    held there. Per BOM member, ``mem_from``: 0 for a line's own child, the
+    qualification time for an alternate. Per part, ``base`` the stock on our side (with
+    the pipeline) and ``part_cap`` its own capacity; ``capmax`` caps a parent's builds
+    per period (its capacity with every source it may ever use).
+    """
+
+    src_cap: np.ndarray
+    src_from: np.ndarray
+    src_stock: np.ndarray
+    mem_from: np.ndarray
+    base: np.ndarray
+    part_cap: np.ndarray
+    capmax: np.ndarray
+
+    def capacity_at(self, lp: LPNetwork, t: float) -> np.ndarray:
+        """Per part: what it can make over ``[0, t]`` at most (inf = unlimited)."""
+        net = lp.net
+        open_for = np.maximum(t - self.src_from, 0.0)
+        # inf * 0 is nan: a source not open yet (or closed) adds nothing
+        amount = np.where((open_for > 0) & (self.src_cap > 0), self.src_cap * np.where(open_for > 0, open_for, 1.0), 0.0)
+        total = np.zeros(net.n_parts)
+        np.add.at(total, net.src_part, amount)
+        own = np.where(self.part_cap > 0, self.part_cap * t, 0.0) if t > 0 else np.zeros(net.n_parts)
+        return np.minimum(own, total)
+
+    def stock_at(self, lp: LPNetwork, t: float) -> np.ndarray:
+        """Per part: stock on our side plus the stock held at the sources open by ``t``."""
+        usable = self.src_from <= t
+        return self.base + np.bincount(lp.net.src_part, weights=np.where(usable, self.src_stock, 0.0),
+                                       minlength=lp.n)
+
+    def rate_from_start(self, lp: LPNetwork) -> np.ndarray:
+        """Per part: capacity per period from the sources usable at once."""
+        net = lp.net
+        cap = np.where(self.src_from <= 0, self.src_cap, 0.0)
+        total = np.zeros(net.n_parts)
+        np.add.at(total, net.src_part, cap)
+        any_open = np.zeros(net.n_parts, dtype=bool)
+        any_open[net.src_part[(self.src_from <= 0) & (self.src_cap > 0)]] = True
+        return np.where(any_open, np.minimum(self.part_cap, total), 0.0)
+
+
+def supply(lp: LPNetwork, disruption: Disruption | None, *, pipeline: bool = True,
+           qualification: bool = True) -> Supply:
+    """The :class:`Supply` a (permanent) ``disruption`` leaves.
+
+    ``qualification=False`` is the textbook variant: every alternate and every source,
+    qualified or not, usable from the start.
+    """
     net = lp.net
     frac = _source_fractions(net, disruption)
-    # inf * 0 is nan: a closed unlimited source adds nothing
     src_cap = np.where(frac > 0, net.src_capacity * np.where(frac > 0, frac, 1.0), 0.0)
-    cap_sum = np.zeros(net.n_parts)
-    np.add.at(cap_sum, net.src_part, src_cap)
-    any_open = np.zeros(net.n_parts, dtype=bool)
-    any_open[net.src_part[frac > 0]] = True
-    capacity = np.where(any_open, np.minimum(net.capacity, cap_sum), 0.0)
-    stock = net.stock0 + (net.pipeline0 if pipeline else 0.0)
-    stock = stock + np.bincount(net.src_part, weights=frac * net.src_stock0, minlength=net.n_parts)
-    return capacity, stock
+    if qualification:
+        waits = net.src_qual_time >= NEVER
+        src_from = np.where(net.src_qualified, 0.0,
+                            np.where(waits, np.inf, net.src_qual_time + net.src_delay).astype(float))
+        mem_from = np.where(net.mem_is_primary, 0.0, net.mem_qual_time.astype(float))
+    else:
+        src_from = np.zeros(net.n_sources)
+        mem_from = np.zeros(len(net.mem_line))
+    ever = np.zeros(net.n_parts)
+    np.add.at(ever, net.src_part, np.where(np.isfinite(src_from), src_cap, 0.0))
+    base = net.stock0 + (net.pipeline0 if pipeline else 0.0)
+    return Supply(src_cap=src_cap, src_from=src_from, src_stock=frac * net.src_stock0, mem_from=mem_from,
+                  base=base, part_cap=net.capacity, capmax=np.minimum(net.capacity, ever))
 
 
 # --- solving over the parts that matter -------------------------------------------------
@@ -252,9 +320,9 @@ def _supply(lp: LPNetwork, disruption: Disruption | None, *, pipeline: bool) -> 
 _DUAL_TOL = 1e-12
 
 
-def _short(lp: LPNetwork, capacity: np.ndarray) -> np.ndarray:
-    """Parts whose capacity cannot carry their steady-state requirement."""
-    return capacity < lp.net.requirement
+def _short(lp: LPNetwork, sup: Supply) -> np.ndarray:
+    """Parts whose capacity from the start cannot carry their steady-state requirement."""
+    return sup.rate_from_start(lp) < lp.net.requirement
 
 
 def _with_users(lp: LPNetwork, mask: np.ndarray, *, down: bool = False) -> np.ndarray:
@@ -277,12 +345,14 @@ def _with_users(lp: LPNetwork, mask: np.ndarray, *, down: bool = False) -> np.nd
     return out
 
 
-def _reduced_lp(lp: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.ndarray, *,
-                horizon: float | None):
+def _reduced_lp(lp: LPNetwork, R: np.ndarray, sup: Supply, *, horizon: float | None,
+                interval: tuple[float, float] = (0.0, math.inf)):
     """The LP over the parts in R (see above), in the form ``linprog`` takes.
 
-    ``horizon=None`` builds the time-to-survive LP (columns u, y, t; maximise t), a
-    number the impact LP at ``t = horizon`` (columns u, y, l per end item in R). Returns
+    ``horizon=None`` builds the time-to-survive LP for ``t`` in ``interval`` (columns u,
+    y, t; maximise t), with the sources and alternates open at the interval's start
+    supplying from their opening time on (``cap * (t - from)``, linear in t); a number
+    the impact LP at ``t = horizon`` (columns u, y, l per end item in R). Returns
     ``(c, A, b, bounds, boundary, end_cols)``: ``boundary`` the part index of each
     boundary row (the last rows of ``A``), ``end_cols`` the end items (positions in
     ``net.end_items``) that have an l column, in column order.
@@ -301,45 +371,78 @@ def _reduced_lp(lp: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.nd
     line_row = np.full(len(net.line_parent), -1, dtype=np.int64)
     line_row[lsel] = np.arange(nl)
     ych = net.mem_part[ysel]
+    tts = horizon is None
+    lo = interval[0] if tts else float(horizon)
 
     # node rows: R's parts (ship rows), then the boundary parts outside R
     outside = ~R[ych]
     boundary = np.unique(ych[outside])
     nb = len(boundary)
-    node_row = np.full(n, -1, dtype=np.int64)
-    node_row[r_parts] = nl + np.arange(nr)
-    node_row[boundary] = nl + nr + np.arange(nb)
     # steady draws of R's parents on each boundary part (primary lines only)
     prim = outside & net.mem_is_primary[ysel]
     g = np.bincount(ych[prim], weights=net.line_qty[net.mem_line[ysel[prim]]] * net.requirement[y_parent[ysel[prim]]],
                     minlength=n)[boundary]
+    stock = sup.stock_at(lp, lo)
 
     y_cols = nr + np.arange(ny)
+    node_row = np.full(n, -1, dtype=np.int64)
+    node_row[r_parts] = nl + np.arange(nr)
+    node_row[boundary] = nl + nr + np.arange(nb)
     rows = [np.arange(nl), line_row[net.mem_line[ysel]], node_row[ych], nl + np.arange(nr)]
     cols = [col_u[net.line_parent[lsel]], y_cols, y_cols, np.arange(nr)]
     vals = [net.line_qty[lsel], -np.ones(ny), np.ones(ny), -np.ones(nr)]
-    n_rows = nl + nr + nb
     demand = net.demand_rate[r_parts]
-    cap_r = capacity[r_parts]
-    if horizon is None:
+    qty_y = net.line_qty[net.mem_line[ysel]]
+    y_from = sup.mem_from[ysel]
+    y_capmax = qty_y * sup.capmax[y_parent[ysel]]
+    if tts:
         t_col = nr + ny
-        finite = np.flatnonzero(np.isfinite(cap_r) & (cap_r > 0))
-        nf = len(finite)
-        has_d = np.flatnonzero(demand)
-        rows += [nl + has_d, nl + nr + np.arange(nb), n_rows + np.arange(nf), n_rows + np.arange(nf)]
-        cols += [np.full(len(has_d), t_col), np.full(nb, t_col), finite, np.full(nf, t_col)]
-        vals += [demand[has_d], -g, np.ones(nf), -cap_r[finite]]
-        # boundary rows go last so their duals are easy to find: move capacity rows up
         n_cols = t_col + 1
-        b = np.concatenate([np.zeros(nl), stock[r_parts], stock[boundary], np.zeros(nf)])
-        order = np.concatenate([np.arange(nl + nr), n_rows + np.arange(nf), nl + nr + np.arange(nb)])
-        end_cols = np.zeros(0, dtype=np.int64)
         bounds = np.zeros((n_cols, 2))
-        bounds[:nr, 1] = np.where(cap_r > 0, np.inf, 0.0)
         bounds[nr:, 1] = np.inf
+        bounds[t_col] = interval
+        # capacity: the part's own (u <= c t) and its open sources' (u <= A t - B)
+        active = sup.src_from <= lo
+        cap = np.where(active, sup.src_cap, 0.0)
+        unlimited = np.zeros(n, dtype=bool)
+        unlimited[net.src_part[active & np.isinf(cap)]] = True
+        fin = np.where(np.isinf(cap), 0.0, cap)
+        A_src = np.bincount(net.src_part, weights=fin, minlength=n)
+        B_src = np.bincount(net.src_part, weights=fin * np.where(active, sup.src_from, 0.0), minlength=n)
+        opened = unlimited | (A_src > 0)
+        bounds[:nr, 1] = np.where(opened[r_parts], np.inf, 0.0)
+        own = np.flatnonzero(np.isfinite(sup.part_cap[r_parts]) & opened[r_parts])
+        src_rows = np.flatnonzero(~unlimited[r_parts] & opened[r_parts] & (B_src[r_parts] > 0))
+        # a source row with B = 0 is "u <= A t"; it binds only below the part's own cap
+        src_rows = np.union1d(src_rows, np.flatnonzero(~unlimited[r_parts] & opened[r_parts]
+                                                       & (B_src[r_parts] == 0) & (A_src[r_parts] < sup.part_cap[r_parts])))
+        # alternates: none before they qualify, then at most qty x the parent's builds
+        y_off = ~(y_from <= lo)
+        bounds[nr:nr + ny, 1] = np.where(y_off, 0.0, np.inf)
+        alt_rows = np.flatnonzero(~y_off & (y_from > 0) & np.isfinite(y_capmax))
+        has_d = np.flatnonzero(demand)
+        base = nl + nr + nb
+        k_own, k_src, k_alt = len(own), len(src_rows), len(alt_rows)
+        rows += [nl + has_d, nl + nr + np.arange(nb),
+                 base + np.arange(k_own), base + np.arange(k_own),
+                 base + k_own + np.arange(k_src), base + k_own + np.arange(k_src),
+                 base + k_own + k_src + np.arange(k_alt), base + k_own + k_src + np.arange(k_alt)]
+        cols += [np.full(len(has_d), t_col), np.full(nb, t_col),
+                 own, np.full(k_own, t_col),
+                 src_rows, np.full(k_src, t_col),
+                 nr + alt_rows, np.full(k_alt, t_col)]
+        vals += [demand[has_d], -g,
+                 np.ones(k_own), -sup.part_cap[r_parts[own]],
+                 np.ones(k_src), -A_src[r_parts[src_rows]],
+                 np.ones(k_alt), -y_capmax[alt_rows]]
+        b = np.concatenate([np.zeros(nl), stock[r_parts], stock[boundary], np.zeros(k_own),
+                            -B_src[r_parts[src_rows]], -y_capmax[alt_rows] * y_from[alt_rows]])
+        n_rows = base + k_own + k_src + k_alt
+        # boundary rows go last so their duals are easy to find
+        order = np.concatenate([np.arange(nl + nr), base + np.arange(n_rows - base), nl + nr + np.arange(nb)])
+        end_cols = np.zeros(0, dtype=np.int64)
         c = np.zeros(n_cols)
         c[-1] = -1.0
-        n_rows += nf
     else:
         T = float(horizon)
         end_cols = np.flatnonzero(R[net.end_idx])
@@ -348,11 +451,14 @@ def _reduced_lp(lp: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.nd
         cols += [nr + ny + np.arange(ne)]
         vals += [-np.ones(ne)]
         n_cols = nr + ny + ne
+        n_rows = nl + nr + nb
         b = np.concatenate([np.zeros(nl), stock[r_parts] - demand * T, stock[boundary] + g * T])
         order = None
         bounds = np.zeros((n_cols, 2))
-        bounds[:nr, 1] = cap_r * T if T > 0 else 0.0
-        bounds[nr:nr + ny, 1] = np.inf
+        bounds[:nr, 1] = sup.capacity_at(lp, T)[r_parts] if T > 0 else 0.0
+        open_for = np.maximum(T - y_from, 0.0)
+        bounds[nr:nr + ny, 1] = np.where(y_from <= 0, np.inf, np.where(
+            open_for > 0, y_capmax * np.where(open_for > 0, open_for, 1.0), 0.0))
         bounds[nr + ny:, 1] = net.demand_rate[net.end_idx[end_cols]] * T
         c = np.concatenate([np.zeros(nr + ny), net.unit_value[end_cols]])
     A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_cols))
@@ -361,18 +467,18 @@ def _reduced_lp(lp: LPNetwork, R: np.ndarray, capacity: np.ndarray, stock: np.nd
     return c, A, b, bounds, boundary, end_cols
 
 
-def _solve_reduced(lp: LPNetwork, capacity: np.ndarray, stock: np.ndarray, *, horizon: float | None,
-                   reduce: bool):
+def _solve_reduced(lp: LPNetwork, sup: Supply, *, horizon: float | None, reduce: bool,
+                   interval: tuple[float, float] = (0.0, math.inf)):
     """Solve over a growing R until no boundary row binds; ``(res, R, end_cols)``.
 
     ``res`` is None when R is empty (nothing short: see above). ``reduce=False`` solves
     over every part at once, the textbook LP.
     """
-    R = _with_users(lp, _short(lp, capacity)) if reduce else np.ones(lp.n, dtype=bool)
+    R = _with_users(lp, _short(lp, sup)) if reduce else np.ones(lp.n, dtype=bool)
     while True:
         if not R.any():
             return None, R, np.zeros(0, dtype=np.int64)
-        c, A, b, bounds, boundary, end_cols = _reduced_lp(lp, R, capacity, stock, horizon=horizon)
+        c, A, b, bounds, boundary, end_cols = _reduced_lp(lp, R, sup, horizon=horizon, interval=interval)
         # HiGHS' presolve can spend seconds on a time-to-survive LP (its t column meets
         # every capacity and boundary row) that dual simplex alone solves in a fraction
         # of that; the optimum is the same, and only t -- rounded by _clean -- is read
@@ -392,9 +498,18 @@ def _solve_reduced(lp: LPNetwork, capacity: np.ndarray, stock: np.ndarray, *, ho
         R = _with_users(lp, R | _with_users(lp, grow, down=True))
 
 
+def _openings(sup: Supply, R: np.ndarray, lp: LPNetwork) -> list[float]:
+    """The times (> 0, finite) a source or alternate of a part in R starts to supply."""
+    net = lp.net
+    src = sup.src_from[R[net.src_part] & (sup.src_cap > 0)]
+    mem = sup.mem_from[R[net.line_parent[net.mem_line]]]
+    times = np.concatenate([src, mem])
+    return sorted({float(x) for x in times[np.isfinite(times) & (times > 0)]})
+
+
 def time_to_survive_lp(
     model: Model | LPNetwork, disruption: Disruption | None = None, *, pipeline: bool = True,
-    reduce: bool = True,
+    reduce: bool = True, qualification: bool = True,
 ) -> float:
     """The longest time (periods) every end item meets its plan: ``math.inf`` if forever.
 
@@ -404,6 +519,8 @@ def time_to_survive_lp(
     survives it. See the module docstring for the LP and why it bounds the simulated
     time to survive from above. The LP is solved over the parts that can bind (see
     ``_solve_reduced``); ``reduce=False`` solves it over every part, to the same optimum.
+    ``qualification=False`` counts every alternate and not-yet-qualified source as
+    usable from the start (the textbook LP, a looser bound).
 
     >>> m = Model.model_validate({"home": "TR",
     ...     "suppliers": {"x": {"country": "CA"}, "plant": {"country": "TR"}},
@@ -416,18 +533,31 @@ def time_to_survive_lp(
     inf
     """
     net = _network(model)
-    capacity, stock = _supply(net, disruption, pipeline=pipeline)
-    res, _, _ = _solve_reduced(net, capacity, stock, horizon=None, reduce=reduce)
-    if res is None:
-        return math.inf
-    # t = 0 with nothing made is always feasible (stock >= 0), so a solver that finds
-    # no optimum has found t unbounded: the network meets its plan forever
-    if res.status in (2, 3) or (res.status == 0 and not np.isfinite(res.x[-1])):
-        return math.inf
-    if res.status != 0:
-        raise InfeasibleError(f"time-to-survive LP: the solver stopped with status {res.status} "
-                              f"({res.message}); check the model's capacities and quantities for extreme values")
-    return _clean(float(res.x[-1]))
+    sup = supply(net, disruption, pipeline=pipeline, qualification=qualification)
+    # Between two openings (a source or alternate starting to supply) every constraint
+    # is linear in t, so the t at which the plan can be met form an interval there; it
+    # contains the interval's start whenever the previous interval was feasible to its
+    # end (an opening adds supply from 0). The time to survive is the first t that
+    # fails: walk the intervals until one ends early.
+    edges = [0.0, *_openings(sup, np.ones(net.n, dtype=bool), net)]
+    for k, lo in enumerate(edges):
+        hi = edges[k + 1] if k + 1 < len(edges) else math.inf
+        res, _, _ = _solve_reduced(net, sup, horizon=None, reduce=reduce, interval=(lo, hi))
+        if res is None:
+            return math.inf
+        # t = lo is feasible (see above), so a solver that finds no optimum has found t
+        # unbounded: the network meets its plan forever
+        if res.status in (2, 3) or (res.status == 0 and not np.isfinite(res.x[-1])):
+            if res.status == 2 and lo > 0:
+                return _clean(lo)
+            return math.inf
+        if res.status != 0:
+            raise InfeasibleError(f"time-to-survive LP: the solver stopped with status {res.status} "
+                                  f"({res.message}); check the model's capacities and quantities for extreme values")
+        t = float(res.x[-1])
+        if math.isinf(hi) or t < hi - 1e-9 * max(1.0, hi):
+            return _clean(t)
+    return math.inf
 
 
 def _clean(x: float) -> float:
@@ -459,7 +589,7 @@ class LPImpact:
 
 def impact_lp(
     model: Model | LPNetwork, disruption: Disruption | None = None, *, recovery_time: float,
-    pipeline: bool = True, reduce: bool = True,
+    pipeline: bool = True, reduce: bool = True, qualification: bool = True,
 ) -> LPImpact:
     """Solve ``min sum unit_value * l`` at ``t = recovery_time``; see :func:`performance_impact`.
 
@@ -469,9 +599,9 @@ def impact_lp(
     if not (recovery_time >= 0 and math.isfinite(recovery_time)):
         raise InfeasibleError(f"recovery_time {recovery_time!r} must be a finite number of periods >= 0")
     net = _network(model)
-    capacity, stock = _supply(net, disruption, pipeline=pipeline)
+    sup = supply(net, disruption, pipeline=pipeline, qualification=qualification)
     T = float(recovery_time)
-    res, _, end_cols = _solve_reduced(net, capacity, stock, horizon=T, reduce=reduce)
+    res, _, end_cols = _solve_reduced(net, sup, horizon=T, reduce=reduce)
     lost = np.zeros(len(net.end_items))
     if res is not None:
         if res.status != 0:
@@ -487,7 +617,7 @@ def impact_lp(
 
 def performance_impact(
     model: Model | LPNetwork, disruption: Disruption | None = None, *, recovery_time: float,
-    pipeline: bool = True, reduce: bool = True,
+    pipeline: bool = True, reduce: bool = True, qualification: bool = True,
 ) -> float:
     """The least value of lost output (unit_value x units) over ``recovery_time`` periods.
 
@@ -502,4 +632,5 @@ def performance_impact(
     >>> performance_impact(m, Disruption(countries=("CA",)), recovery_time=5)  # (50 - 35) x 1000
     15000.0
     """
-    return impact_lp(model, disruption, recovery_time=recovery_time, pipeline=pipeline, reduce=reduce).value
+    return impact_lp(model, disruption, recovery_time=recovery_time, pipeline=pipeline, reduce=reduce,
+                     qualification=qualification).value

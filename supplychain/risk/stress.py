@@ -142,11 +142,12 @@ class StressResult:
     baseline_lp_time_to_survive: float
     rows: tuple[StressRow, ...]
     reach: tuple[str, ...] = ("located", "owned")  # how a country row reaches its suppliers
+    instant_alternates: bool = False  # the LPs counted every alternate and source from the start
 
     def top(self, n: int) -> "StressResult":
         """The same result keeping the first ``n`` rows."""
         return StressResult(self.by, self.horizon, self.start, self.period, self.simulated,
-                            self.baseline_lp_time_to_survive, self.rows[:n], self.reach)
+                            self.baseline_lp_time_to_survive, self.rows[:n], self.reach, self.instant_alternates)
 
     def row(self, target: str) -> StressRow:
         for r in self.rows:
@@ -157,7 +158,7 @@ class StressResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "by": self.by, "horizon": self.horizon, "start": self.start, "period": self.period,
-            "simulated": self.simulated, "reach": list(self.reach),
+            "simulated": self.simulated, "reach": list(self.reach), "instant_alternates": self.instant_alternates,
             "baseline_lp_time_to_survive": _json_time(self.baseline_lp_time_to_survive),
             "rows": [r.to_dict() for r in self.rows],
         }
@@ -262,6 +263,7 @@ def stress_test(
     simulate: bool = True,
     processes: int | None = None,
     reach: tuple[str, ...] = ("located", "owned"),
+    instant_alternates: bool = False,
 ) -> StressResult:
     """Disrupt every country (or supplier, or part) in turn and rank what each costs.
 
@@ -280,6 +282,10 @@ def stress_test(
     lets a second process simulate batches of targets while this one solves the LPs and
     then simulates batches too. Every target's simulated column is the same to the bit
     in any batch, so the result does not depend on how the targets were split.
+
+    The LPs let an alternate or not-yet-qualified source supply only from its
+    qualification time on; ``instant_alternates=True`` counts them from the start (the
+    textbook LP, a looser bound).
     """
     if by not in _BY:
         raise InfeasibleError(f"stress test by {by!r}: choose one of {', '.join(_BY)}")
@@ -317,11 +323,13 @@ def stress_test(
 
     try:
         net = compile_lp(model)
-        baseline = time_to_survive_lp(net)
-        lp_tts = [time_to_survive_lp(net, d) for d in disruptions]
+        qual = not instant_alternates
+        baseline = time_to_survive_lp(net, qualification=qual)
+        lp_tts = [time_to_survive_lp(net, d, qualification=qual) for d in disruptions]
         # the LP loss counts over the periods the run sees of the disruption, so it stays
         # a lower bound of the simulated loss when T runs past the horizon
-        lp_imp = [impact_lp(net, d, recovery_time=min(T, horizon - start)) for d, T in zip(disruptions, durations)]
+        lp_imp = [impact_lp(net, d, recovery_time=min(T, horizon - start), qualification=qual)
+                  for d, T in zip(disruptions, durations)]
         worst = max((i.value for i in lp_imp), default=0.0)
 
         if simulate and targets:
@@ -338,7 +346,8 @@ def stress_test(
 
     return StressResult(by=by, horizon=horizon, start=start, period=model.period.value, simulated=simulate,
                         baseline_lp_time_to_survive=baseline, rows=rank(rows, simulated=simulate),
-                        reach=tuple(r.value for r in reach_rules) if by == "country" else ())
+                        reach=tuple(r.value for r in reach_rules) if by == "country" else (),
+                        instant_alternates=instant_alternates)
 
 
 def rank(rows: list[StressRow], *, simulated: bool) -> tuple[StressRow, ...]:
