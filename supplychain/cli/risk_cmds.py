@@ -1,5 +1,5 @@
-"""Commands about risk: ``exposure``, ``concentration``, ``stress-test`` and
-``monte-carlo``.
+"""Commands about risk: ``exposure``, ``concentration``, ``stress-test``,
+``monte-carlo`` and ``mitigate``.
 
 Each takes a model file (or a scenario file: its model, overrides applied), prints a
 ranked table, or the result as JSON with ``--json``, and writes CSV rows with ``--csv``.
@@ -174,3 +174,71 @@ def _progress(show: bool):
             bar.update(task, completed=done, total=total)
 
         yield tick
+
+
+@app.command()
+@guarded
+def mitigate(
+    files: list[Path] = typer.Argument(..., metavar="SCENARIO...", show_default=False,
+                                       help="scenario files (one model), or with --by one model file"),
+    target: Optional[str] = typer.Option(
+        "units_lost<=0", "--target", help="units_lost<=X, value_lost<=X or time_to_survive>=T; 'none' with --budget"),
+    budget: Optional[float] = typer.Option(None, "--budget", min=0,
+                                           help="spend at most this; without a target, the least expected loss"),
+    by: Optional[StressBy] = typer.Option(None, "--by", help="the scenarios: every country, supplier or part of a stress test"),
+    recovery_time: Optional[int] = typer.Option(None, "--recovery-time", min=0,
+                                                help="with --by: periods a disruption lasts where no recovery_time is given"),
+    horizon: Optional[int] = typer.Option(None, "--horizon", min=1, help=f"with --by: periods simulated (default {DEFAULT_HORIZON})"),
+    actions: Optional[Path] = typer.Option(None, "--actions", help="a mitigation file of candidate actions "
+                                           "(default the model's mitigation:, else stock of every part)"),
+    write_plan: Optional[Path] = typer.Option(None, "--write-plan", help="write the plan as a scenario file of overrides"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    csv_file: Optional[Path] = typer.Option(None, "--csv", help=_CSV_HELP),
+) -> None:
+    """The cheapest plan of stock, capacity, second sources and faster qualification
+    that meets the target in every scenario, verified by simulation.
+
+    Solves one mixed-integer program on the stress-test LP with the candidate actions,
+    re-simulates every scenario with the plan and strengthens it until the simulation
+    agrees; prints the plan, its cost, each scenario's loss before and after, and what
+    one more step of each action buys.
+    """
+    from supplychain.io import load_mitigation
+    from supplychain.reports.mitigate_report import render_mitigation
+    from supplychain.risk.mitigate import mitigate as run_mitigate
+    from supplychain.risk.stress import stress_scenarios
+
+    tgt = None if target is None or target.strip().lower() == "none" else target
+    if by is not None:
+        if len(files) != 1:
+            raise SupplyChainError(f"--by {by.value} takes one model file, not {len(files)} files")
+        model, scenario = load_any(files[0])
+        scenarios = stress_scenarios(model, by=by.value, recovery_time=recovery_time,
+                                     horizon=horizon if horizon is not None else (scenario.horizon if scenario else None),
+                                     scenario=scenario)
+        model_file = files[0] if scenario is None else files[0].parent / (scenario.model or "")
+    else:
+        model, scenarios, model_file = None, [], None
+        for f in files:
+            m, sc = load_any(f)
+            if sc is None:
+                raise SupplyChainError(f"{f}: a model file; give scenario files, or --by country with the model")
+            if model is not None and m.model_dump() != model.model_dump():
+                raise SupplyChainError(f"{f}: its model differs from {files[0]}'s; the scenarios must share one model")
+            model = model or m
+            model_file = model_file or (f.parent / sc.model if sc.model else None)
+            scenarios.append(sc)
+    mitigation = load_mitigation(actions, model) if actions is not None else None
+    result = run_mitigate(model, scenarios, target=tgt, budget=budget, mitigation=mitigation)
+    if write_plan is not None:
+        from supplychain.io.write import write_plan_file
+
+        write_plan_file(write_plan, result, scenarios=scenarios, model_file=model_file)
+    if csv_file is not None:
+        write_rows(csv_file, result.table())
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        out.print(render_mitigation(result, width=out.width))
+    if not result.met:
+        raise typer.Exit(1)

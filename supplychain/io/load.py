@@ -265,3 +265,33 @@ def load_any(path: str | Path) -> tuple[Model, Scenario | None]:
     if isinstance(data, dict) and isinstance(data.get("model"), str):
         return load_scenario(path)
     return load_model(path), None
+
+
+def load_mitigation(path: str | Path, model: Model):
+    """Read a mitigation file (candidate actions, see
+    :class:`~supplychain.model.schema.Mitigation`) and check it against ``model``;
+    every problem is reported at once with the file and line. A file with a top-level
+    ``mitigation:`` key (a model file's section) is read from there."""
+    from pydantic import ValidationError
+
+    from supplychain.model.checks import check_mitigation
+    from supplychain.model.schema import Mitigation
+    from supplychain.model.validate import pydantic_problems
+
+    path = Path(path)
+    data, lines = read_data(path)
+    prefix: tuple = ()
+    if isinstance(data, dict) and isinstance(data.get("mitigation"), dict):
+        data, prefix = data["mitigation"], ("mitigation",)
+    if not isinstance(data, dict):
+        raise ModelError([Problem("a mitigation file must be a mapping (stock, qualify, capacity, new_sources)",
+                                  (), str(path))], file=str(path))
+    try:
+        mit = Mitigation.model_validate(data)
+    except ValidationError as exc:
+        raise ModelError(_located(pydantic_problems(exc, Mitigation), str(path), lines, prefix), file=str(path)) from None
+    problems = [Problem(p.message, p.path[1:] if p.path[:1] == ("mitigation",) else p.path)
+                for p in check_mitigation(model, mit, ("mitigation",))]
+    if problems:
+        raise ModelError(_located(problems, str(path), lines, prefix), file=str(path))
+    return mit

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-__all__ = ["write_data", "write_atomic", "json_bytes", "yaml_bytes", "plain_data"]
+__all__ = ["write_data", "write_atomic", "json_bytes", "yaml_bytes", "plain_data", "write_plan_file"]
 
 
 def plain_data(obj: Any) -> Any:
@@ -85,3 +85,37 @@ def write_atomic(path: str | Path, payload: bytes) -> Path:
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def write_plan_file(path: str | Path, result: Any, *, scenarios: list, model_file: str | Path | None) -> None:
+    """Write a mitigation plan as a scenario file that ``supplychain simulate`` runs:
+    the model file, the plan as ``overrides`` (on top of the scenario's own) and, for
+    one scenario, its events; for several, a comment names them and the file runs
+    the plan without events. Written atomically; an existing file is replaced only
+    once the new one is complete."""
+    from supplychain.model.schema import thaw
+    from supplychain.model.validate import merge
+
+    path = Path(path)
+    first = scenarios[0]
+    data: dict[str, Any] = {"name": f"mitigation plan ({result.target or 'budget'}): "
+                                    f"cost {result.total_cost:,.0f}"}
+    if model_file is not None:
+        data["model"] = os.path.relpath(Path(model_file), path.parent if str(path.parent) else ".")
+    data["horizon"] = first.horizon
+    overrides = merge(thaw(first.overrides), thaw(result.overrides)) if first.overrides else thaw(result.overrides)
+    if overrides:
+        data["overrides"] = overrides
+    if len(scenarios) == 1:
+        for key in ("start_date", "as_of"):
+            if getattr(first, key) is not None:
+                data[key] = getattr(first, key).isoformat()
+        for key in ("embargoes", "disruptions"):
+            events = [e.model_dump(mode="json", exclude_defaults=True) for e in getattr(first, key)]
+            if events:
+                data[key] = events
+    head = "# Written by supplychain mitigate: the plan as overrides of the model.\n"
+    if len(scenarios) > 1:
+        head += "# Plan for the scenarios: " + ", ".join(s.name or "?" for s in scenarios) + "\n"
+        head += "# (no event here: copy the overrides into a scenario to run it)\n"
+    write_atomic(path, head.encode() + yaml_bytes(data))

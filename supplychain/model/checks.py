@@ -15,12 +15,13 @@ from typing import Collection, Iterable, Mapping
 
 from supplychain.errors import Problem
 from supplychain.model.countries import builtin_groups, close_matches, is_country, suggest_country
-from supplychain.model.schema import Disruption, Embargo, Model, Scenario
+from supplychain.model.schema import Disruption, Embargo, Mitigation, Model, Scenario
 
 __all__ = [
     "check_model",
     "check_scenario",
     "check_disruption",
+    "check_mitigation",
     "Vocabulary",
     "expand_countries",
     "expand_names",
@@ -241,6 +242,90 @@ def check_model(model: Model) -> list[Problem]:
             add(Problem("demand for " + _unknown("part", item, parts), ("demand", item)))
     if not model.demand:
         add(Problem("no demand: name at least one end item with its planned rate", ("demand",)))
+    if model.mitigation is not None:
+        problems += check_mitigation(model, model.mitigation, ("mitigation",))
+    return problems
+
+
+def check_mitigation(model: Model, mit: Mitigation, path: tuple = ()) -> list[Problem]:
+    """A mitigation's candidate actions against the model: parts, sources, alternates
+    and suppliers that exist, sources that can still be qualified, no new source that
+    the part already has."""
+    problems: list[Problem] = []
+    add = problems.append
+    parts = model.parts
+    suppliers = {**model.suppliers, **mit.suppliers}
+    for sid, sup in mit.suppliers.items():
+        if sid in model.suppliers:
+            add(Problem(f"supplier {sid!r} is in the model already; drop it here", (*path, "suppliers", sid)))
+        if p := _country_problem(sup.country, (*path, "suppliers", sid, "country"), "country"):
+            add(p)
+        if sup.owner is not None and (p := _country_problem(sup.owner, (*path, "suppliers", sid, "owner"), "owner")):
+            add(p)
+    for pid in mit.stock:
+        if pid not in parts:
+            add(Problem("stock option for " + _unknown("part", pid, parts), (*path, "stock", pid)))
+
+    def source_of(pid: str, sid: str, where: tuple):
+        if pid not in parts:
+            add(Problem("option names " + _unknown("part", pid, parts), (*where, "part")))
+            return None
+        src = next((s for s in parts[pid].sources if s.supplier == sid), None)
+        if src is None:
+            listed = [s.supplier for s in parts[pid].sources]
+            add(Problem(f"part {pid!r} has no source {sid!r}" + (
+                f"; did you mean {close_matches(sid, listed)!r}?" if close_matches(sid, listed) else
+                f"; its sources are {', '.join(map(repr, listed))}"), (*where, "supplier")))
+        return src
+
+    for i, q in enumerate(mit.qualify):
+        where = (*path, "qualify", i)
+        if q.supplier is not None:
+            src = source_of(q.part, q.supplier, where)
+            if src is None:
+                continue
+            if src.is_qualified:
+                add(Problem(f"source {q.supplier!r} of part {q.part!r} is qualified already; "
+                            "there is nothing to qualify sooner", (*where, "supplier")))
+            elif src.qualification_time is None:
+                add(Problem(f"source {q.supplier!r} of part {q.part!r} has no qualification_time; "
+                            "give it one in the model to qualify it sooner", (*where, "supplier")))
+            elif q.min_time > src.qualification_time:
+                add(Problem(f"min_time {q.min_time} is above the qualification_time "
+                            f"{src.qualification_time}", (*where, "min_time")))
+        else:
+            if q.part not in parts:
+                add(Problem("option names " + _unknown("part", q.part, parts), (*where, "part")))
+                continue
+            alts = {a.part: a for line in parts[q.part].bom.values() for a in line.alternates}
+            if q.alternate not in alts:
+                add(Problem(f"part {q.part!r} has no alternate {q.alternate!r} on its BOM lines" + (
+                    f"; its alternates are {', '.join(map(repr, alts))}" if alts else "; it has none"),
+                    (*where, "alternate")))
+            elif alts[q.alternate].qualification_time == 0:
+                add(Problem(f"alternate {q.alternate!r} of part {q.part!r} is usable at once already",
+                            (*where, "alternate")))
+            elif q.min_time > alts[q.alternate].qualification_time:
+                add(Problem(f"min_time {q.min_time} is above the qualification_time "
+                            f"{alts[q.alternate].qualification_time}", (*where, "min_time")))
+    for i, c in enumerate(mit.capacity):
+        where = (*path, "capacity", i)
+        src = source_of(c.part, c.supplier, where)
+        if src is not None and src.capacity is None and parts[c.part].capacity is None:
+            add(Problem(f"source {c.supplier!r} of part {c.part!r} has no capacity limit; "
+                        "more capacity buys nothing", (*where, "supplier")))
+    seen: set[tuple[str, str]] = set()
+    for i, n in enumerate(mit.new_sources):
+        where = (*path, "new_sources", i)
+        if n.part not in parts:
+            add(Problem("new source for " + _unknown("part", n.part, parts), (*where, "part")))
+            continue
+        if n.supplier not in suppliers:
+            add(Problem("new source names " + _unknown("supplier", n.supplier, suppliers)
+                        + "; add it to the mitigation's suppliers", (*where, "supplier")))
+        elif any(s.supplier == n.supplier for s in parts[n.part].sources) or (n.part, n.supplier) in seen:
+            add(Problem(f"part {n.part!r} already has a source {n.supplier!r}", (*where, "supplier")))
+        seen.add((n.part, n.supplier))
     return problems
 
 

@@ -36,6 +36,11 @@ __all__ = [
     "Source",
     "Part",
     "Demand",
+    "StockOption",
+    "QualifyOption",
+    "CapacityOption",
+    "NewSourceOption",
+    "Mitigation",
     "Model",
     "ItemFilter",
     "Embargo",
@@ -215,6 +220,71 @@ class Demand(_Frozen):
     priority: int | None = Field(None, description="higher wins a scarce shared part; default proportional")
 
 
+class StockOption(_Frozen):
+    """Extra stock of a part bought as a mitigation."""
+
+    unit_cost: NonNeg | None = Field(
+        None, description="cost per unit; default the part's unit_cost x (1 + holding_rate x holding_periods)")
+    max: NonNeg | None = Field(None, description="units that can be bought at most; default no limit")
+
+
+class QualifyOption(_Frozen):
+    """Qualifying a not-yet-qualified source (``supplier``) or an alternate on one of
+    the part's BOM lines (``alternate``) sooner: per period saved, or at a fixed cost
+    so it is usable from the trigger on (``prequalify_cost``)."""
+
+    part: Id
+    supplier: Id | None = Field(None, description="a source of the part that is not yet qualified")
+    alternate: Id | None = Field(None, description="an alternate part on one of the part's BOM lines")
+    cost_per_period: NonNeg | None = Field(None, description="cost per period the qualification time is cut")
+    min_time: Periods = Field(0, description="the qualification time cannot go below this")
+    prequalify_cost: NonNeg | None = Field(None, description="fixed cost to qualify it before any event")
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> "QualifyOption":
+        if (self.supplier is None) == (self.alternate is None):
+            raise ValueError("name either supplier (a source not yet qualified) or alternate (on a BOM line)")
+        if (self.cost_per_period is None) == (self.prequalify_cost is None):
+            raise ValueError("give either cost_per_period or prequalify_cost (list the option twice for both)")
+        return self
+
+
+class CapacityOption(_Frozen):
+    """More capacity on an existing source, bought per unit per period."""
+
+    part: Id
+    supplier: Id
+    cost_per_unit: NonNeg = Field(description="cost of one more unit per period of capacity")
+    max: NonNeg | None = Field(None, description="units per period that can be added at most")
+
+
+class NewSourceOption(_Frozen):
+    """A second source from a candidate list: usable ``qualification_time`` periods after
+    the trigger (0: as soon as a flow of the part stops), at a fixed cost."""
+
+    part: Id
+    supplier: Id = Field(description="a supplier of the model or of the mitigation's suppliers")
+    fixed_cost: NonNeg
+    lead_time: Periods = 0
+    capacity: NonNeg | None = Field(None, description="units per period at most; default unlimited")
+    qualification_time: Periods = 0
+
+
+class Mitigation(_Frozen):
+    """Candidate actions with their costs, for ``supplychain mitigate``."""
+
+    holding_rate: NonNeg = Field(0.0, description="holding cost per period, as a share of the unit cost")
+    holding_periods: Periods | None = Field(None, description="periods stock is held; default the horizon")
+    all_stock: bool = Field(True, description="offer stock of every part (at its unit cost) besides `stock`")
+    stock: Annotated[dict[Id, StockOption], *_READ_ONLY] = Field(
+        default_factory=frozendict, description="part -> extra stock option")
+    qualify: tuple[QualifyOption, ...] = ()
+    capacity: tuple[CapacityOption, ...] = ()
+    new_sources: tuple[NewSourceOption, ...] = ()
+    suppliers: Annotated[dict[Id, Supplier], *_READ_ONLY] = Field(
+        default_factory=frozendict, description="suppliers of new sources that the model does not have")
+
+
 class Model(_Frozen):
     """A production network: suppliers, parts with their BOM and sources, and the plan."""
 
@@ -230,6 +300,7 @@ class Model(_Frozen):
     demand: Annotated[dict[Id, Demand], *_READ_ONLY]
     references: Annotated[dict[str, str], *_READ_ONLY] = Field(
         default_factory=frozendict, description="source key -> citation")
+    mitigation: Mitigation | None = Field(None, description="candidate actions for `supplychain mitigate`")
 
     @property
     def end_items(self) -> tuple[str, ...]:

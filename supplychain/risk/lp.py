@@ -345,6 +345,28 @@ def _with_users(lp: LPNetwork, mask: np.ndarray, *, down: bool = False) -> np.nd
     return out
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where a part or BOM member sits in :func:`_reduced_lp`'s LP over R: ``pos[i]``
+    the u column and ship row (after the ``nl`` line rows) of part i in R, ``ypos``
+    member -> y column (after the ``nr`` u columns)."""
+
+    nl: int
+    nr: int
+    pos: np.ndarray
+    ypos: dict
+
+
+def _layout(lp: LPNetwork, R: np.ndarray) -> _Layout:
+    net = lp.net
+    r_parts = np.flatnonzero(R)
+    pos = np.full(net.n_parts, -1, dtype=np.int64)
+    pos[r_parts] = np.arange(len(r_parts))
+    ysel = np.flatnonzero(R[net.line_parent[net.mem_line]])
+    return _Layout(nl=int(R[net.line_parent].sum()), nr=len(r_parts), pos=pos,
+                   ypos={int(m): k for k, m in enumerate(ysel)})
+
+
 def _reduced_lp(lp: LPNetwork, R: np.ndarray, sup: Supply, *, horizon: float | None,
                 interval: tuple[float, float] = (0.0, math.inf)):
     """The LP over the parts in R (see above), in the form ``linprog`` takes.

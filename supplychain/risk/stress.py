@@ -252,6 +252,27 @@ def disruption_for(by: By, target: str, *, start: int, duration: int,
     return Disruption(name=f"{by} {target}", start=start, duration=duration, **{key: (target,)}, **extra)
 
 
+def stress_scenarios(model: Model, *, by: By = "country", recovery_time: int | None = None,
+                     horizon: int | None = None, start: int = 0, scenario: Scenario | None = None,
+                     reach: tuple[str, ...] = ("located", "owned")) -> list[Scenario]:
+    """The stress test's scenarios: one per country (supplier, part), disrupted from
+    ``start`` for its recovery time (see :func:`recovery_time_source`), on the model as
+    ``scenario``'s overrides change it -- what :func:`stress_test` simulates, for
+    other analyses (``supplychain mitigate --by country``)."""
+    if by not in _BY:
+        raise InfeasibleError(f"stress test by {by!r}: choose one of {', '.join(_BY)}")
+    base = apply(model, scenario.overrides) if scenario is not None else model
+    horizon = (scenario.horizon if scenario is not None else DEFAULT_HORIZON) if horizon is None else horizon
+    reach_rules = tuple(Reach(r) for r in reach)
+    out = []
+    for t, _ in _targets(base, by):
+        T = recovery_time_source(base, by, t, default=recovery_time, horizon=horizon, reach=reach_rules)[0]
+        d = disruption_for(by, t, start=start, duration=T, reach=reach_rules)
+        out.append(Scenario(name=d.name, horizon=horizon, disruptions=(d,),
+                            overrides=scenario.overrides if scenario is not None else {}))
+    return out
+
+
 def stress_test(
     model: Model,
     *,
