@@ -234,11 +234,13 @@ def test_show_negative_depth_is_a_usage_error():
 # -- schema ---------------------------------------------------------------------------------
 
 
-def test_schema_both_by_default():
+def test_schema_every_kind_by_default():
     result = run("schema")
     assert result.exit_code == 0
     s = json.loads(result.stdout)
-    assert set(s) == {"model", "scenario"}
+    assert set(s) == {"model", "scenario", "mitigation"}
+    assert {"stock", "qualify", "capacity", "new_sources"} <= set(s["mitigation"]["properties"])
+    assert "mitigation" in s["model"]["properties"]
     assert {"home", "suppliers", "parts", "demand"} <= set(s["model"]["properties"])
     assert "embargoes" in s["scenario"]["properties"]
     assert s["model"]["required"] == ["home", "suppliers", "parts", "demand"]

@@ -98,6 +98,7 @@ def show(
 class SchemaKind(str, Enum):
     model = "model"
     scenario = "scenario"
+    mitigation = "mitigation"
 
 
 @app.command()
@@ -125,15 +126,18 @@ def groups(
 @app.command()
 @guarded
 def schema(
-    kind: Optional[SchemaKind] = typer.Argument(None, help="model or scenario; both when omitted"),
+    kind: Optional[SchemaKind] = typer.Argument(None, help="model, scenario or mitigation; all when omitted"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the schema to this file"),
 ) -> None:
-    """Print the JSON Schema of the model or scenario file format (both by default).
+    """Print the JSON Schema of the model, scenario or mitigation file format (all by default).
 
     Editors that understand JSON Schema (VS Code's YAML extension, for one) can use it
     to complete and check model files as they are written.
     """
-    schemas = {"model": Model.model_json_schema(), "scenario": Scenario.model_json_schema()}
+    from supplychain.model.schema import Mitigation
+
+    schemas = {"model": Model.model_json_schema(), "scenario": Scenario.model_json_schema(),
+               "mitigation": Mitigation.model_json_schema()}
     data = schemas[kind.value] if kind is not None else schemas
     if output is None:
         print_json(data)

@@ -13,7 +13,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from supplychain.reports.format import fmt_number as _num, fmt_time, plain, wrap
+from supplychain.reports.format import fmt_number as _num
+from supplychain.reports.format import fmt_time, plain, wrap
 from supplychain.risk.mitigate import MitigationResult
 
 __all__ = ["render_mitigation"]

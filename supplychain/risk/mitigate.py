@@ -20,8 +20,9 @@ alternate's or awaited source's opening, and the horizon. Every window is a rela
 of the simulated span it covers, so a plan the LP rejects the simulation would reject
 too; but the LP is optimistic (perfect foresight, a shortfall in one period made up by a
 later one inside the window), so **every plan is verified by simulating each scenario
-with the plan applied**. Where a scenario still falls short, its end items' required
-output in the LP is raised by the simulated shortfall and the program is solved again,
+with the plan applied**. Where a scenario still falls short, the part the simulation
+names as binding must supply, in the LP, what its end items still lose (per unit of
+each) on top of what the program planned, and the program is solved again,
 until the simulation meets the target or the rounds run out (the result then names the
 scenario and the part still short). A verified plan is then trimmed: each amount is cut
 by bisection, and each yes/no action dropped, while the simulation still meets the
@@ -42,8 +43,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -53,10 +55,27 @@ from supplychain.model.checks import check_mitigation
 from supplychain.model.schema import DEFAULT_HORIZON, Mitigation, Model, Scenario, thaw
 from supplychain.network import NEVER
 from supplychain.network.whatif import apply, overrides_key
-from supplychain.risk.lp import LPNetwork, Supply, _layout, _reduced_lp, _with_users, compile_lp
+from supplychain.risk.lp import (
+    LPNetwork,
+    Supply,
+    _layout,
+    _reduced_lp,
+    _with_users,
+    compile_lp,
+)
 
-__all__ = ["Target", "Option", "Action", "ScenarioOutcome", "Marginal", "MitigationResult", "mitigate",
-           "greedy_plan", "candidate_options", "plan_overrides"]
+__all__ = [
+    "Action",
+    "Marginal",
+    "MitigationResult",
+    "Option",
+    "ScenarioOutcome",
+    "Target",
+    "candidate_options",
+    "greedy_plan",
+    "mitigate",
+    "plan_overrides",
+]
 
 _MAX_WINDOWS = 8
 _DENSE = 40
@@ -78,7 +97,7 @@ class Target:
     bound: float
 
     @classmethod
-    def parse(cls, text: "str | Target") -> "Target":
+    def parse(cls, text: str | Target) -> Target:
         """``"units_lost<=0"``, ``"value_lost<=1e6"``, ``"time_to_survive>=26"``.
 
         >>> Target.parse("units_lost <= 0")
@@ -520,9 +539,23 @@ def _prepare(lp: LPNetwork, sc: Scenario, group: str, candidates: np.ndarray, do
                 grid = np.arange(1, top + 1) if top <= _DENSE else np.unique(np.round(np.linspace(1, top, _DENSE)))
                 dense.update(float(w) for w in grid)
         ws = sorted(set(ws) | dense)
+    # Before a source's first stop in the run, base-stock ordering keeps every part's
+    # position at its target: the source ships its steady flow, not what perfect
+    # foresight would stockpile ahead of the stop (a backup without steady flow, at
+    # most its capacity). After the stop it may ship up to its capacity.
+    rows = np.arange(S)
+    shut_any = open_[:, s0:] < 1.0
+    first_shut = np.where(shut_any.any(axis=1), s0 + shut_any.argmax(axis=1), H)
+    lo_all = np.clip(np.where(np.isfinite(from_abs), from_abs, H), 0, H).astype(np.int64)
+    ahead = np.where(net.src_base_flow > 0, np.minimum(net.src_capacity, net.src_base_flow), net.src_capacity)
     for W in ws:
         c = count(W)
-        amt = np.where(c > 0, net.src_capacity * np.where(c > 0, c, 1.0), 0.0)
+        hi = np.clip(s0 + W - net.src_delay, 0, H).astype(np.int64)
+        cut = np.clip(np.minimum(hi, first_shut), lo_all, None)
+        pre = np.where(hi > lo_all, cum[rows, cut] - cum[rows, lo_all], 0.0)
+        post = np.maximum(c - pre, 0.0)
+        amt = (np.where(pre > 0, ahead * np.where(pre > 0, pre, 1.0), 0.0)
+               + np.where(post > 0, net.src_capacity * np.where(post > 0, post, 1.0), 0.0))
         amt[candidates] = 0.0
         total = np.zeros(net.n_parts)
         np.add.at(total, net.src_part, amt)
@@ -622,14 +655,15 @@ def _solve(scns: list[_Scn], options: list[Option], target: Target | None, budge
             lay = _layout(lp, R)
             b = b.copy()
             ub = bounds[:, 1].copy()
-            # end items asked for more than plan: the simulated shortfall (see the module text)
-            for e, amount in up.items():
-                i = net.index[e]
+            # a binding part asked for more: the simulated shortfall (see the module text)
+            for part, amount in up.items():
+                i = net.index[part]
                 if R[i] and amount > 0:
                     b[lay.nl + lay.pos[i]] -= amount
-                    k = np.flatnonzero(end_cols == int(np.flatnonzero(net.end_idx == i)[0]))
-                    if len(k):
-                        ub[len(c) - len(end_cols) + k[0]] += amount
+                    if i in net.end_idx:
+                        k = np.flatnonzero(end_cols == int(np.flatnonzero(net.end_idx == i)[0]))
+                        if len(k):
+                            ub[len(c) - len(end_cols) + k[0]] += amount
             col0 = prog.cols(bounds[:, 0], ub)
             r0 = prog.block(A, b, col0)
             _add_options(prog, sc, win, lay, R, options, by_part, col0, r0, prog.col_ub[-1], boundary)
@@ -843,7 +877,7 @@ def _trim(run: _Runner, target: Target, plan: dict[Option, float]) -> dict[Optio
     return {o: a for o, a in plan.items() if a > 0}
 
 
-def greedy_plan(model: Model, scenarios: Iterable[Scenario], *, target: "str | Target" = "units_lost<=0",
+def greedy_plan(model: Model, scenarios: Iterable[Scenario], *, target: str | Target = "units_lost<=0",
                 mitigation: Mitigation | None = None, max_steps: int = 200) -> dict[Option, float] | None:
     """The baseline: buy stock of the part the simulation names as the bottleneck, as
     many units as its end item lost per unit of that end item, until every scenario
@@ -894,7 +928,7 @@ def mitigate(
     model: Model,
     scenarios: Iterable[Scenario],
     *,
-    target: "str | Target | None" = "units_lost<=0",
+    target: str | Target | None = "units_lost<=0",
     budget: float | None = None,
     mitigation: Mitigation | None = None,
     max_rounds: int = 8,
@@ -945,7 +979,7 @@ def mitigate(
     results = before
     rounds = 0
     for rounds in range(1, max_rounds + 1):
-        status, amounts, lp_loss, message = _solve(scns, options, tgt if budget is None else tgt, budget, uplift)
+        _, amounts, _, message = _solve(scns, options, tgt, budget, uplift)
         if amounts is None:
             if rounds == 1:
                 raise InfeasibleError(_why_infeasible(scns, options, tgt, budget, before))
@@ -956,11 +990,16 @@ def mitigate(
         results = run.simulate(plan)
         if budget is not None or _met(tgt, results):
             break
+        # the cut: the part the simulation names as binding must supply what its end
+        # items still lose (per unit of each), on top of what the program planned
         for k, r in enumerate(results):
             if not tgt.met(r):
                 up = uplift.setdefault(k, {})
+                base = run.groups[overrides_key(scenarios[k].overrides)]
                 for e, x in tgt.shortfall(r).items():
-                    up[e] = up.get(e, 0.0) + x
+                    if x > _TOL:
+                        part = r.end_items[e].main_bottleneck or e
+                        up[part] = up.get(part, 0.0) + x * max(_usage(base, e, part), 1e-9)
     method = "milp"
     if plan is not None and budget is None and trim and _met(tgt, results) and rounds > 1:
         plan = _trim(run, tgt, plan)
@@ -978,7 +1017,7 @@ def mitigate(
             if not o.met:
                 notes.append(f"scenario {o.name!r} still loses {o.units_lost_after:,.6g} units; "
                              f"{o.short_part!r} binds")
-    actions = tuple(Action(o.kind, o.part, o.supplier, o.alternate, _round(a), o.unit, float(o.unit_cost * a))
+    actions = tuple(Action(o.kind, o.part, o.supplier, o.alternate, _round(a), o.unit, round(float(o.unit_cost * a), 6))
                     for o, a in sorted(plan.items(), key=lambda kv: (-kv[0].unit_cost * kv[1], kv[0].key)))
     margins = _marginal(run, plan, results, before) if marginal else ()
     overrides = plan_overrides(model, plan, mitigation)
@@ -1001,7 +1040,7 @@ def _why_infeasible(scns: list[_Scn], options, target, budget, before) -> str:
     """Which scenario cannot meet the target even with every action at its maximum, and
     the part that binds there (the simulation's bottleneck of its worst end item)."""
     for k, sc in enumerate(scns):
-        status, amounts, _, _ = _solve([sc], options, target, budget, {})
+        _, amounts, _, _ = _solve([sc], options, target, budget, {})
         if amounts is None:
             r = before[k]
             worst = max(r.end_items.values(), key=lambda e: e.units_lost)
