@@ -10,11 +10,12 @@ embargo does to the line::
     more = sc.apply(model, {"parts": {"turret": {"stock": 40}}})  # a what-if: a new model
     result.end_items["tb2"].time_to_survive
     sc.stress_test(model, by="country").to_frame()
+    sc.mitigate(model, [scenario]).actions  # the cheapest plan that loses nothing
 """
 
 from supplychain.errors import InfeasibleError, ModelError, ModelWarning, Problem, SupplyChainError
 from supplychain.graph import build_graph, concentration, exposure_by_country
-from supplychain.io import load_any, load_model, load_scenario
+from supplychain.io import load_any, load_mitigation, load_model, load_scenario
 from supplychain.model import (
     Alternate,
     BomLine,
@@ -34,6 +35,7 @@ from supplychain.model import (
 from supplychain.network import Network, compile_network
 from supplychain.network.whatif import apply
 from supplychain.risk import performance_impact, stress_test, time_to_survive_lp
+from supplychain.risk.mitigate import MitigationResult, mitigate
 from supplychain.risk.montecarlo import MonteCarloResult, monte_carlo
 from supplychain.sim import EndItemResult, SimulationResult, simulate, simulate_batch
 from supplychain.sim.compare import Comparison, compare
@@ -49,4 +51,5 @@ __all__ = [
     "simulate_batch", "stress_test", "time_to_survive_lp", "performance_impact",
     "exposure_by_country", "concentration", "apply", "compile_network", "Network", "build_graph",
     "explain", "Explanation", "compare", "Comparison", "monte_carlo", "MonteCarloResult",
+    "mitigate", "MitigationResult", "load_mitigation",
 ]

@@ -172,3 +172,21 @@ def test_cli_mitigate_by_country_prints_the_plan_in_80_columns():
     assert res.exit_code == 0, res.output
     assert "every scenario meets it when simulated" in res.output
     assert max(len(x) for x in res.output.splitlines()) <= 80
+
+
+def test_tb2_plans_give_the_buffers_the_write_up_found_by_hand():
+    # scenarios/README.md (TB2): with BRP's stop total the line needs 142 Rotax engines
+    # on hand (30 + 112), and with CATS at 65 weeks 61 turrets (20 + 41); offered a
+    # crash CATS programme (150k a week, not before 24 weeks), CATS at 24 weeks keeps
+    # the 20 turrets (41 weeks x 150k = 6.15M, the engines 112 x 25,000 x 1.104 held a
+    # year at 0.2 % a week = 3,091,200)
+    model, scenario = sc.load_scenario(ROOT / "scenarios" / "tb2" / "canada-2020.yaml")
+    r = mitigate(model, [scenario], marginal=False)
+    assert {(a.part, a.amount) for a in r.actions} == {("turret_wescam", 41), ("engine_rotax", 112)}
+    assert r.total_cost == pytest.approx(41 * 700_000 + 112 * 25_000)
+    mit = load_mitigation(ROOT / "scenarios" / "tb2" / "mitigation.yaml", model)
+    r = mitigate(model, [scenario], mitigation=mit, marginal=False)
+    assert {(a.kind, a.part, a.alternate, a.amount) for a in r.actions} == {
+        ("qualify", "tb2", "turret_cats", 41), ("stock", "engine_rotax", None, 112)}
+    assert r.total_cost == pytest.approx(41 * 150_000 + 112 * 25_000 * 1.104)
+    assert r.met

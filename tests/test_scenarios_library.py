@@ -151,8 +151,18 @@ def test_every_number_names_a_source_or_says_assumed(path):
     assert not bad, f"{path.relative_to(LIBRARY)}:\n  " + "\n  ".join(bad)
 
 
-MODELS = [p for p in FILES if not is_scenario(read_data(p)[0])]
+ACTIONS = [p for p in FILES if p.name.startswith("mitigation")]  # candidate actions for `mitigate`
+MODELS = [p for p in FILES if not is_scenario(read_data(p)[0]) and p not in ACTIONS]
 SCENARIOS = [p for p in FILES if is_scenario(read_data(p)[0])]
+
+
+@pytest.mark.parametrize("path", ACTIONS, ids=_ids(ACTIONS))
+def test_candidate_actions_load_against_their_folders_model(path):
+    from supplychain.io import load_mitigation
+
+    model = sc.load_model(path.parent / f"{path.parent.name}.yaml")
+    mit = load_mitigation(path, model)
+    assert mit.qualify or mit.stock or mit.capacity or mit.new_sources
 
 
 @pytest.mark.parametrize("path", MODELS, ids=_ids(MODELS))

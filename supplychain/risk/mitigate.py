@@ -848,11 +848,13 @@ def _cost(plan: dict[Option, float]) -> float:
     return float(sum(o.unit_cost * a for o, a in plan.items() if a > 0))
 
 
-def _trim(run: _Runner, target: Target, plan: dict[Option, float]) -> dict[Option, float]:
+def _trim(run: _Runner, target: Target, plan: dict[Option, float], *, polish: bool = True,
+          keep: Option | None = None) -> dict[Option, float]:
     """Cut each amount (dearest first) by bisection, and drop each yes/no action,
-    while the simulation still meets the target."""
+    while the simulation still meets the target; then try cutting each qualification
+    a period more where that lets a dearer buffer go (``keep`` is left as it is)."""
     plan = dict(plan)
-    for o in sorted((o for o, a in plan.items() if a > 0), key=lambda o: -o.unit_cost * plan[o]):
+    for o in sorted((o for o, a in plan.items() if a > 0 and o is not keep), key=lambda o: -o.unit_cost * plan[o]):
         if o.kind in ("new_source", "prequalify"):
             trial = {**plan, o: 0.0}
             if _met(target, run.simulate(trial)):
@@ -874,7 +876,17 @@ def _trim(run: _Runner, target: Target, plan: dict[Option, float]) -> dict[Optio
             else:
                 lo = mid
         plan[o] = _round(hi) if o.kind != "qualify" else float(hi)
-    return {o: a for o, a in plan.items() if a > 0}
+    plan = {o: a for o, a in plan.items() if a > 0}
+    if polish:
+        # a period more of a qualification cut may let a dearer buffer go: try it
+        for o in [o for o in plan if o.kind == "qualify"]:
+            while plan.get(o, 0.0) + 1 <= o.max:
+                trial = _trim(run, target, {**plan, o: plan[o] + 1}, polish=False, keep=o)
+                if _cost(trial) < _cost(plan) - 1e-9 and _met(target, run.simulate(trial)):
+                    plan = trial
+                else:
+                    break
+    return plan
 
 
 def greedy_plan(model: Model, scenarios: Iterable[Scenario], *, target: str | Target = "units_lost<=0",
