@@ -28,7 +28,9 @@ regen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(regen)
 
 SCENARIOS = regen.scenario_files(LIBRARY)
-MODELS = [p for p in sorted(LIBRARY.rglob("*.yaml")) if p not in SCENARIOS]
+from test_scenarios_library import ACTIONS  # noqa: E402  (candidate actions are neither)
+
+MODELS = [p for p in sorted(LIBRARY.rglob("*.yaml")) if p not in SCENARIOS and p not in ACTIONS]
 
 HOW = ("if the change is intended, regenerate with `python scripts/regen_golden.py` "
        "and review `git diff tests/golden`: every changed number must be explained")
