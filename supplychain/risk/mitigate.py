@@ -394,15 +394,21 @@ class MitigationResult:
     def to_frame(self):
         """The actions as a pandas DataFrame (``kind, part, supplier, alternate, amount,
         unit, cost``); the scenarios are in ``scenarios_frame()``."""
-        import pandas as pd
-
+        pd = _pandas()
         return pd.DataFrame([a.to_dict() for a in self.actions],
                             columns=["kind", "part", "supplier", "alternate", "amount", "unit", "cost"])
 
     def scenarios_frame(self):
-        import pandas as pd
-
+        pd = _pandas()
         return pd.DataFrame([s.to_dict() for s in self.scenarios])
+
+
+def _pandas():
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("to_frame() needs pandas: pip install 'supplychain[frames]'") from None
+    return pd
 
 
 # --- the scenario windows ----------------------------------------------------------------
@@ -923,16 +929,19 @@ def _greedy(run: _Runner, target: Target, max_steps: int) -> dict[Option, float]
         bad = [(k, r) for k, r in enumerate(results) if not target.met(r)]
         if not bad:
             return plan
-        k, r = bad[0]
-        short = target.shortfall(r)
-        item = max(short, key=lambda e: short[e])
-        part = r.end_items[item].main_bottleneck
-        o = stock.get(part)
-        if o is None or plan.get(o, 0.0) >= o.max:
-            return None
-        base = run.groups[overrides_key(run.scenarios[k].overrides)]
-        need = short[item] * max(_usage(base, item, part), 1e-9)
-        plan[o] = min(o.max, plan.get(o, 0.0) + max(need, 1e-3))
+        # every scenario short names its bottleneck; each part gets the largest need
+        need: dict[Option, float] = {}
+        for k, r in bad:
+            short = target.shortfall(r)
+            item = max(short, key=lambda e: short[e])
+            part = r.end_items[item].main_bottleneck
+            o = stock.get(part)
+            if o is None or plan.get(o, 0.0) >= o.max:
+                return None
+            base = run.groups[overrides_key(run.scenarios[k].overrides)]
+            need[o] = max(need.get(o, 0.0), short[item] * max(_usage(base, item, part), 1e-9), 1e-3)
+        for o, x in need.items():
+            plan[o] = min(o.max, plan.get(o, 0.0) + x)
     return None
 
 
@@ -945,17 +954,26 @@ def mitigate(
     mitigation: Mitigation | None = None,
     max_rounds: int = 8,
     trim: bool = True,
-    greedy: bool = True,
+    greedy: bool | None = None,
     marginal: bool = True,
 ) -> MitigationResult:
     """The cheapest plan of candidate actions that keeps every scenario within
     ``target``; with ``budget`` (and ``target=None``), the plan of least expected loss
     within the budget. See the module docstring for the program and its verification.
 
+    ``mitigation`` gives the candidate actions (default the model's ``mitigation:``,
+    else stock of every part at its unit cost; read a file with
+    :func:`supplychain.load_mitigation`). ``max_rounds`` bounds the programs solved
+    while the simulation disagrees; ``trim`` cuts a strengthened plan back by
+    simulation; ``greedy`` also runs the greedy baseline and keeps the cheaper verified
+    plan (default: on networks of at most 2,000 parts, where its many simulations are
+    cheap); ``marginal`` simulates one more step of each candidate action. Amounts are
+    continuous (the simulation is fluid): round stock up to whole units for an order.
+
     Raises :class:`~supplychain.errors.InfeasibleError` when no plan of the candidate
     actions can meet the target in the LP, naming the scenario and the part that binds.
     """
-    scenarios = list(scenarios)
+    scenarios = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     if not scenarios:
         raise InfeasibleError("mitigate: give at least one scenario")
     tgt = None if target is None else Target.parse(target)
@@ -1016,6 +1034,8 @@ def mitigate(
     if plan is not None and budget is None and trim and _met(tgt, results) and rounds > 1:
         plan = _trim(run, tgt, plan)
         results = run.simulate(plan)
+    if greedy is None:
+        greedy = model.parts.__len__() <= 2000
     if budget is None and greedy:
         g = _greedy(run, tgt, 200)
         if g is not None and (plan is None or not _met(tgt, results) or _cost(g) < _cost(plan) - 1e-9):
@@ -1058,7 +1078,11 @@ def _why_infeasible(scns: list[_Scn], options, target, budget, before) -> str:
             worst = max(r.end_items.values(), key=lambda e: e.units_lost)
             part = worst.main_bottleneck or worst.item
             buyable = any(o.part == part and o.kind == "stock" and math.isinf(o.max) for o in options)
-            fix = ("raise the target or the budget" if buyable else
+            if budget is not None:
+                return (f"target {target} cannot be met within the budget {budget:,.6g} in scenario "
+                        f"{sc.scenario.name or k + 1!r}: {part!r} binds ({worst.item} loses "
+                        f"{worst.units_lost:,.6g} units without a plan); raise the budget or relax the target")
+            fix = ("raise the target" if buyable else
                    f"offer more stock of {part!r} (mitigation stock: {part}: {{max: ...}}), another source, "
                    "or a faster qualification")
             return (f"target {target} cannot be met in scenario {sc.scenario.name or k + 1!r}: even with every "
