@@ -190,3 +190,9 @@ def test_tb2_plans_give_the_buffers_the_write_up_found_by_hand():
         ("qualify", "tb2", "turret_cats", 41), ("stock", "engine_rotax", None, 112)}
     assert r.total_cost == pytest.approx(41 * 150_000 + 112 * 25_000 * 1.104)
     assert r.met
+
+
+def test_cli_refuses_by_options_without_by():
+    res = CliRunner().invoke(app, ["mitigate", str(ROOT / "scenarios/tb2/canada-2020.yaml"), "--recovery-time", "5"])
+    assert res.exit_code == 1
+    assert "--recovery-time and --horizon shape the --by scenarios" in res.output

@@ -180,7 +180,7 @@ def _progress(show: bool):
 @guarded
 def mitigate(
     files: list[Path] = typer.Argument(..., metavar="SCENARIO...", show_default=False,
-                                       help="scenario files (one model), or with --by one model file"),
+                                       help="scenario files (one model), or with --by one model file (a scenario file: its model and overrides, not its events)"),
     target: Optional[str] = typer.Option(
         "units_lost<=0", "--target", help="units_lost<=X, value_lost<=X or time_to_survive>=T; 'none' with --budget"),
     budget: Optional[float] = typer.Option(None, "--budget", min=0,
@@ -209,6 +209,9 @@ def mitigate(
     from supplychain.risk.stress import stress_scenarios
 
     tgt = None if target is None or target.strip().lower() == "none" else target
+    if by is None and (recovery_time is not None or horizon is not None):
+        raise SupplyChainError("--recovery-time and --horizon shape the --by scenarios; a scenario file "
+                               "gives its own events and horizon")
     if by is not None:
         if len(files) != 1:
             raise SupplyChainError(f"--by {by.value} takes one model file, not {len(files)} files")
