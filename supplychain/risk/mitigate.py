@@ -80,6 +80,8 @@ __all__ = [
 _MAX_WINDOWS = 8
 _DENSE = 40
 _TOL = 1e-6
+_TRIM_STEP = 1e-2  # the trim's bisection stops within this share of an amount
+_TRIM_SHARE = 5e-3  # ... and is spent on amounts of at least this share of the plan's cost
 
 
 # --- targets -----------------------------------------------------------------------------
@@ -833,7 +835,7 @@ class _Runner:
             if key not in self.groups:
                 self.groups[key] = apply(model, sc.overrides) if sc.overrides else model
 
-    def simulate(self, plan: dict[Option, float]) -> list:
+    def simulate(self, plan: dict[Option, float], *, record_stock: bool = False) -> list:
         from supplychain.sim import simulate_batch
 
         out: list = [None] * len(self.scenarios)
@@ -841,9 +843,19 @@ class _Runner:
             idx = [k for k, sc in enumerate(self.scenarios) if overrides_key(sc.overrides) == key]
             ov = plan_overrides(base, {o: a for o, a in plan.items() if a > 0}, self.mitigation)
             m = apply(base, ov) if ov else base
-            for k, r in zip(idx, simulate_batch(m, [self.scenarios[k] for k in idx])):
+            for k, r in zip(idx, simulate_batch(m, [self.scenarios[k] for k in idx], record_stock=record_stock)):
                 out[k] = r
         return out
+
+    def subset(self, idx: list[int]) -> _Runner:
+        """The runner of the scenarios ``idx`` alone (kept for the next ask)."""
+        key = tuple(idx)
+        if key == tuple(range(len(self.scenarios))):
+            return self
+        cache = self.__dict__.setdefault("_subsets", {})
+        if key not in cache:
+            cache[key] = _Runner(self.model, [self.scenarios[k] for k in idx], self.mitigation, self.options)
+        return cache[key]
 
 
 def _met(target: Target | None, results) -> bool:
@@ -854,30 +866,79 @@ def _cost(plan: dict[Option, float]) -> float:
     return float(sum(o.unit_cost * a for o, a in plan.items() if a > 0))
 
 
+def _drawn(path: np.ndarray) -> bool:
+    """Whether a stock path falls below where it starts."""
+    return bool(len(path)) and float(path.min()) < float(path[0]) - 1e-9 * (1.0 + abs(float(path[0])))
+
+
+def _cut_spare(run: _Runner, target: Target, plan: dict[Option, float], keep: Option | None) -> dict[Option, float]:
+    """Cut every bought buffer by the stock it never used: the least its part holds in
+    any scenario and period. A part's target position moves with its stock, so a
+    lower buffer lowers its whole path by the same amount and no draw on it changes;
+    the cuts are made together and kept if the simulation still meets ``target``
+    (halved while it does not)."""
+    for _ in range(2):
+        spare: dict[Option, float] = {}
+        results = run.simulate(plan, record_stock=True)
+        for o, a in plan.items():
+            if o.kind != "stock" or a <= 0 or o is keep:
+                continue
+            low = min((float(r.stock[o.part].min()) for r in results if r.stock is not None), default=0.0)
+            if low > 1e-9:
+                spare[o] = min(a, low)
+        if not spare or sum(o.unit_cost * x for o, x in spare.items()) < 1e-3 * _cost(plan):
+            break
+        for _ in range(4):
+            trial = {o: a - spare.get(o, 0.0) for o, a in plan.items()}
+            if _met(target, run.simulate(trial)):
+                plan = {o: a for o, a in trial.items() if a > 1e-9}
+                break
+            spare = {o: x / 2 for o, x in spare.items()}
+        else:
+            break
+    return plan
+
+
 def _trim(run: _Runner, target: Target, plan: dict[Option, float], *, polish: bool = True,
           keep: Option | None = None) -> dict[Option, float]:
     """Cut each amount (dearest first) by bisection, and drop each yes/no action,
     while the simulation still meets the target; then try cutting each qualification
     a period more where that lets a dearer buffer go (``keep`` is left as it is)."""
-    plan = dict(plan)
+    plan = _cut_spare(run, target, dict(plan), keep)
+    # a buffer matters only where its part's stock is drawn down: its trials simulate
+    # those scenarios alone (a part that never falls below where it starts is served
+    # by what flows in)
+    paths = run.simulate(plan, record_stock=True)
+    where: dict[Option, list[int]] = {}
+    for o in plan:
+        if o.kind == "stock":
+            where[o] = [k for k, r in enumerate(paths)
+                        if r.stock is not None and _drawn(r.stock[o.part])]
+    total = _cost(plan)
     for o in sorted((o for o, a in plan.items() if a > 0 and o is not keep), key=lambda o: -o.unit_cost * plan[o]):
+        sub = run.subset(where[o]) if o in where else run
+        if not sub.scenarios:
+            plan[o] = 0.0
+            continue
         if o.kind in ("new_source", "prequalify"):
             trial = {**plan, o: 0.0}
-            if _met(target, run.simulate(trial)):
+            if _met(target, sub.simulate(trial)):
                 plan = trial
             continue
         lo, hi = 0.0, plan[o]
-        if _met(target, run.simulate({**plan, o: 0.0})):
+        if _met(target, sub.simulate({**plan, o: 0.0})):
             plan[o] = 0.0
             continue
-        step = 1.0 if o.kind == "qualify" else max(hi * 1e-4, 1e-3)
+        if o.unit_cost * hi < _TRIM_SHARE * total:
+            continue  # too small a share of the cost to be worth a bisection
+        step = 1.0 if o.kind == "qualify" else max(hi * _TRIM_STEP, 1e-3)
         while hi - lo > step:
             mid = (lo + hi) / 2
             if o.kind == "qualify":
                 mid = float(math.floor(mid))
                 if mid <= lo:
                     break
-            if _met(target, run.simulate({**plan, o: mid})):
+            if _met(target, sub.simulate({**plan, o: mid})):
                 hi = mid
             else:
                 lo = mid
@@ -921,26 +982,75 @@ def _usage(model: Model, item: str, part: str) -> float:
     return go(item)
 
 
-def _greedy(run: _Runner, target: Target, max_steps: int) -> dict[Option, float] | None:
+def _needs(run: _Runner, target: Target, results, *, per_period: bool = True) -> dict[int, dict[str, float]]:
+    """Per scenario short of ``target``: the units each binding part must still supply.
+
+    An end item's shortfall is spread over the periods it loses output and charged to
+    the part the simulation names as binding in each period (``per_period``), or all to
+    its main bottleneck (the baseline); a part's need is the units lost times its usage
+    per end item. A period without a named part charges the end item itself."""
+    out: dict[int, dict[str, float]] = {}
+    for k, r in enumerate(results):
+        if target.met(r):
+            continue
+        base = run.groups[overrides_key(run.scenarios[k].overrides)]
+        need = out.setdefault(k, {})
+        for e, x in target.shortfall(r).items():
+            if x <= _TOL:
+                continue
+            er = r.end_items[e]
+            if per_period:
+                lost = np.maximum(er.lost, 0.0)
+                if target.kind == "time_to_survive" and er.event_start is not None:
+                    keep = np.zeros_like(lost)
+                    hi = er.event_start + int(target.bound)
+                    keep[er.event_start:hi] = lost[er.event_start:hi]
+                    lost = keep
+                total = float(lost.sum())
+                share: dict[str, float] = {}
+                for t in np.flatnonzero(lost > _TOL * 1e-3):
+                    part = er.bottleneck[t] or e
+                    share[part] = share.get(part, 0.0) + float(lost[t]) / total
+            else:
+                share = {er.main_bottleneck or e: 1.0}
+            for part, f in share.items():
+                need[part] = need.get(part, 0.0) + x * f * max(_usage(base, e, part), 1e-9)
+    return out
+
+
+def _greedy(run: _Runner, target: Target, max_steps: int, start: dict[Option, float] | None = None,
+            *, per_period: bool = False) -> dict[Option, float] | None:
+    """Buy stock of the binding parts (the largest need over the short scenarios) until
+    every scenario meets ``target``; from ``start`` when given. None when no binding
+    part has stock left to buy or the steps run out.
+
+    The baseline (``per_period=False``) buys each need as it is. The repair buys four
+    times as much again for a scenario whose shortfall a step did not halve (stock
+    shared by several users reaches the short one only in part); the trim cuts back
+    what is too much."""
     stock = {o.part: o for o in run.options if o.kind == "stock"}
-    plan: dict[Option, float] = {}
+    plan: dict[Option, float] = dict(start or {})
+    scale: dict[int, float] = {}
+    last: dict[int, float] = {}
     for _ in range(max_steps):
         results = run.simulate(plan)
-        bad = [(k, r) for k, r in enumerate(results) if not target.met(r)]
-        if not bad:
+        needs = _needs(run, target, results, per_period=per_period)
+        if not needs:
             return plan
-        # every scenario short names its bottleneck; each part gets the largest need
-        need: dict[Option, float] = {}
-        for k, r in bad:
-            short = target.shortfall(r)
-            item = max(short, key=lambda e: short[e])
-            part = r.end_items[item].main_bottleneck
-            o = stock.get(part)
-            if o is None or plan.get(o, 0.0) >= o.max:
-                return None
-            base = run.groups[overrides_key(run.scenarios[k].overrides)]
-            need[o] = max(need.get(o, 0.0), short[item] * max(_usage(base, item, part), 1e-9), 1e-3)
-        for o, x in need.items():
+        want: dict[Option, float] = {}
+        for k, need in needs.items():
+            short = sum(need.values())
+            if per_period and k in last and short > 0.5 * last[k]:
+                scale[k] = min(scale.get(k, 1.0) * 4.0, 1e6)
+            last[k] = short
+            for part, x in need.items():
+                o = stock.get(part)
+                if o is None or plan.get(o, 0.0) >= o.max:
+                    continue
+                want[o] = max(want.get(o, 0.0), x * scale.get(k, 1.0), 1e-3)
+        if not want:
+            return None
+        for o, x in want.items():
             plan[o] = min(o.max, plan.get(o, 0.0) + x)
     return None
 
@@ -1008,6 +1118,7 @@ def mitigate(
     plan: dict[Option, float] | None = None
     results = before
     rounds = 0
+    short_before = math.inf
     for rounds in range(1, max_rounds + 1):
         _, amounts, _, message = _solve(scns, options, tgt, budget, uplift)
         if amounts is None:
@@ -1020,28 +1131,50 @@ def mitigate(
         results = run.simulate(plan)
         if budget is not None or _met(tgt, results):
             break
-        # the cut: the part the simulation names as binding must supply what its end
-        # items still lose (per unit of each), on top of what the program planned
-        for k, r in enumerate(results):
-            if not tgt.met(r):
-                up = uplift.setdefault(k, {})
-                base = run.groups[overrides_key(scenarios[k].overrides)]
-                for e, x in tgt.shortfall(r).items():
-                    if x > _TOL:
-                        part = r.end_items[e].main_bottleneck or e
-                        up[part] = up.get(part, 0.0) + x * max(_usage(base, e, part), 1e-9)
+        # the cut: each part the simulation names as binding must supply what its end
+        # items still lose in the periods it binds, on top of what the program planned
+        needs = _needs(run, tgt, results)
+        for k, need in needs.items():
+            up = uplift.setdefault(k, {})
+            for part, x in need.items():
+                up[part] = up.get(part, 0.0) + x
+        # a cut that no longer halves the shortfall: repair by simulation instead
+        short = sum(sum(n.values()) for n in needs.values())
+        if short > 0.5 * short_before:
+            break
+        short_before = short
     method = "milp"
-    if plan is not None and budget is None and trim and _met(tgt, results) and rounds > 1:
-        plan = _trim(run, tgt, plan)
-        results = run.simulate(plan)
+    repaired = False
+    if plan is not None and budget is None and not _met(tgt, results):
+        fixed = _greedy(run, tgt, 4 * max_rounds, start=plan, per_period=True)
+        if fixed is not None:
+            plan, results, repaired = fixed, run.simulate(fixed), True
+            method = "milp, repaired by simulation"
+    # the trim simulates only the scenarios a plan must change (the rest met the target
+    # with no plan, and more stock or supply does not make them short); the plan it
+    # leaves is verified on all of them
+    short = [k for k, r in enumerate(before) if tgt is not None and not tgt.met(r)]
+    trim_run = run.subset(short) if short and len(short) < len(scenarios) else run
+
+    def trimmed(p: dict[Option, float]) -> tuple[dict[Option, float], list]:
+        t = _trim(trim_run, tgt, p)
+        res = run.simulate(t)
+        if trim_run is not run and not _met(tgt, res):
+            t = _trim(run, tgt, p)
+            res = run.simulate(t)
+        return t, res
+
+    if plan is not None and budget is None and trim and _met(tgt, results) and (rounds > 1 or repaired):
+        plan, results = trimmed(plan)
     if greedy is None:
         greedy = model.parts.__len__() <= 2000
     if budget is None and greedy:
         g = _greedy(run, tgt, 200)
         if g is not None and (plan is None or not _met(tgt, results) or _cost(g) < _cost(plan) - 1e-9):
-            g = _trim(run, tgt, g) if trim else g
-            if plan is None or not _met(tgt, results) or _cost(g) < _cost(plan) - 1e-9:
-                plan, results, method = g, run.simulate(g), "greedy"
+            g, g_results = trimmed(g) if trim else (g, run.simulate(g))
+            if (_met(tgt, g_results) and
+                    (plan is None or not _met(tgt, results) or _cost(g) < _cost(plan) - 1e-9)):
+                plan, results, method = g, g_results, "greedy"
     plan = plan or {}
     outcomes = tuple(_outcome(sc, b, a, tgt) for sc, b, a in zip(scenarios, before, results))
     if not all(o.met for o in outcomes):
