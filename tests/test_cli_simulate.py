@@ -197,7 +197,7 @@ def test_simulate_invalid_scenario_lists_the_problem(tmp_path):
 def test_simulate_unwritable_csv_exits_1(tmp_path):
     result = run("simulate", SCENARIO, "--csv", str(tmp_path / "no-such-folder" / "s.csv"))
     assert result.exit_code == 1
-    assert "cannot write the CSV file" in result.stderr
+    assert "does not exist; create it" in result.stderr
 
 
 def test_simulate_rejects_a_zero_horizon():

@@ -25,5 +25,9 @@ from supplychain.cli import generate_cmds  # noqa: E402,F401
 
 
 def main() -> None:
-    """Entry point of the ``supplychain`` console script."""
-    app()
+    """Entry point of the ``supplychain`` console script. SIGTERM ends a run through
+    the exception path, so no output is left half written (exit 143)."""
+    from supplychain.io.output import exit_on_signals
+
+    with exit_on_signals():
+        app()

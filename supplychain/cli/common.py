@@ -47,12 +47,21 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def write_rows(path, table: tuple[list[str], list[list[Any]]]) -> None:
-    """Write a result's ``(header, rows)`` table as CSV to ``path`` and say so on stderr."""
-    from supplychain.io.csv_out import write_csv
+def write_rows(path, table: tuple[list[str], list[list[Any]]], *, also=(), files=()) -> None:
+    """Write a result's ``(header, rows)`` table as CSV to ``path`` and say so on stderr;
+    ``also`` more ``(path, table)`` pairs and ``files`` more ``(path, bytes)`` pairs,
+    all written as a unit (none is replaced unless every one is complete)."""
+    from supplychain.io.csv_out import csv_bytes
+    from supplychain.io.output import Outputs
 
-    write_csv(table, path)
-    err.print(f"wrote {len(table[1])} rows to {path}", markup=False)
+    tables = ([(path, table)] if path is not None else []) + list(also)
+    with Outputs() as outputs:
+        for p, t in tables:
+            outputs.add(p, csv_bytes(t))
+        for p, payload in files:
+            outputs.add(p, payload)
+    for p, t in tables:
+        err.print(f"wrote {len(t[1])} rows to {p}", markup=False)
 
 
 def guarded(fn: Callable) -> Callable:
@@ -77,6 +86,10 @@ def guarded(fn: Callable) -> Callable:
                 for line in str(exc).splitlines():
                     say(line, "red")
                 raise typer.Exit(1) from None
+            except KeyboardInterrupt:
+                _show_warnings(caught)
+                say("interrupted; nothing was written", "red")
+                raise typer.Exit(130) from None
             _show_warnings(caught)
             return result
 

@@ -11,7 +11,8 @@ import typer
 from supplychain.cli import app
 from supplychain.cli.common import err, guarded
 from supplychain.errors import SupplyChainError
-from supplychain.io.write import write_data
+from supplychain.io.output import Outputs
+from supplychain.io.write import data_bytes
 from supplychain.synthetic import generate_network, generate_scenario
 
 _SUFFIX = {"k": 1_000, "m": 1_000_000}
@@ -73,8 +74,9 @@ def generate(
         raise SupplyChainError(f"cannot generate the network: {exc}") from None
     scenario = generate_scenario(data, seed=seed, model_file=model_path.name)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_data(data, model_path, overwrite=True)
-    write_data(scenario, scenario_path, overwrite=True)
+    with Outputs() as outputs:  # both or neither
+        outputs.add(model_path, data_bytes(data, model_path))
+        outputs.add(scenario_path, data_bytes(scenario, scenario_path))
     err.print(f"wrote {model_path} ({model_path.stat().st_size / 1e6:,.1f} MB): {data['description'].split(';')[0]}")
     err.print(f"wrote {scenario_path}: {scenario['name']}, horizon {scenario['horizon']}")
     err.print(f"done in {time.perf_counter() - began:.1f} s")

@@ -143,9 +143,7 @@ def schema(
         print_json(data)
         return
     text = json.dumps(to_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        err.print(f"[red]{_escape(str(output))}: cannot write: {_escape(exc.strerror or str(exc))}[/]")
-        raise typer.Exit(1) from None
+    from supplychain.io.output import write_file
+
+    write_file(output, text.encode("utf-8"))
     err.print(f"[green]wrote {_escape(str(output))}[/]")

@@ -233,12 +233,14 @@ def mitigate(
             scenarios.append(sc)
     mitigation = load_mitigation(actions, model) if actions is not None else None
     result = run_mitigate(model, scenarios, target=tgt, budget=budget, mitigation=mitigation)
-    if write_plan is not None:
-        from supplychain.io.write import write_plan_file
+    if write_plan is not None or csv_file is not None:
+        from supplychain.io.write import plan_file_bytes
 
-        write_plan_file(write_plan, result, scenarios=scenarios, model_file=model_file)
-    if csv_file is not None:
-        write_rows(csv_file, result.table())
+        plan = ([(write_plan, plan_file_bytes(write_plan, result, scenarios=scenarios, model_file=model_file))]
+                if write_plan is not None else [])
+        write_rows(csv_file, result.table(), files=plan)
+        if write_plan is not None:
+            err.print(f"wrote the plan to {write_plan}", markup=False)
     if as_json:
         print_json(result.to_dict())
     else:

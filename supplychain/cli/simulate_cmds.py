@@ -60,9 +60,7 @@ def simulate(
     result = run_simulation(model, scenario, horizon=horizon, record_stock=stock)
 
     if csv_file is not None:
-        write_rows(csv_file, result.table())
-        if stock:
-            write_rows(_stock_path(csv_file), result.stock_table())
+        write_rows(csv_file, result.table(), also=[(_stock_path(csv_file), result.stock_table())] if stock else [])
     if as_json:
         print_json(simulation_dict(result, stock=stock))
         return

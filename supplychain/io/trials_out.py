@@ -1,8 +1,9 @@
 """Per-trial records of a Monte Carlo run, streamed to a CSV or Parquet file chunk by
 chunk, so the file's size never sits in memory.
 
-Written through a temporary file beside the target and renamed when the run ends: a
-reader never sees half a file, and a failed run leaves nothing behind. Column types
+Written through a fresh temporary file beside the target and renamed when the run
+ends (the rules of :mod:`supplychain.io.output`): a reader never sees half a file, and
+a failed run leaves nothing behind. Column types
 are given up front (Parquet needs them before the first batch): ``bool``, ``int``
 (may be empty), ``float``.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import os
+import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -35,19 +37,26 @@ class TrialsWriter:
                                        "'supplychain[parquet]' (or write .csv)") from None
         elif self.path.suffix.lower() != ".csv":
             raise SupplyChainError(f"cannot write trials to {self.path}: use a .csv or .parquet file")
-        self.tmp = self.path.with_name(f".{self.path.name}.tmp")
+        self.tmp: Path | None = None
         self.rows = 0
 
     def __enter__(self) -> "TrialsWriter":
+        from supplychain.io.output import check_target
+
+        self.target = check_target(self.path)
+        fd, tmp = tempfile.mkstemp(dir=self.target.parent if str(self.target.parent) else ".",
+                                   prefix=f".{self.target.name}.", suffix=".tmp")
+        self.tmp = Path(tmp)
         if self.parquet:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
             types = {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}
             self._schema = pa.schema([(h, types[k]) for h, k in zip(self.header, self.kinds)])
-            self._out = pq.ParquetWriter(self.tmp, self._schema)
+            self._sink = os.fdopen(fd, "wb")
+            self._out = pq.ParquetWriter(self._sink, self._schema)
         else:
-            self._fh = open(self.tmp, "w", newline="", encoding="utf-8")
+            self._fh = os.fdopen(fd, "w", newline="", encoding="utf-8")
             self._csv = csv.writer(self._fh, lineterminator="\n")
             self._csv.writerow(self.header)
         return self
@@ -68,10 +77,13 @@ class TrialsWriter:
         try:
             if self.parquet:
                 self._out.close()
+                fh = self._sink
             else:
-                self._fh.close()
+                fh = self._fh
+            fh.flush()
+            os.fsync(fh.fileno())
+            fh.close()
             if kind is None:
-                os.replace(self.tmp, self.path)
+                os.replace(self.tmp, self.target)
         finally:
-            if self.tmp.exists():
-                self.tmp.unlink()
+            self.tmp.unlink(missing_ok=True)

@@ -2,8 +2,8 @@
 
 The same data gives the same bytes: keys keep their insertion order, JSON is compact
 (no spaces) or indented, UTF-8, with a final newline; non-finite numbers are refused
-(JSON has none). A file is written to a temporary name beside it and then renamed,
-so a reader never sees half a model.
+(JSON has none). A file is written completely or not at all, through
+:mod:`supplychain.io.output`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-__all__ = ["write_data", "write_atomic", "json_bytes", "yaml_bytes", "plain_data", "write_plan_file"]
+__all__ = ["write_data", "write_atomic", "json_bytes", "yaml_bytes", "plain_data", "write_plan_file",
+           "plan_file_bytes", "data_bytes"]
 
 
 def plain_data(obj: Any) -> Any:
@@ -64,35 +65,42 @@ def write_data(data: Any, path: str | Path, *, overwrite: bool = False) -> Path:
     Returns the path written.
     """
     path = Path(path)
+    payload = data_bytes(data, path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; refusing to overwrite it")
+    return write_atomic(path, payload)
+
+
+def data_bytes(data: Any, path: str | Path) -> bytes:
+    """``data`` encoded for ``path``'s suffix (.json compact, .yaml, .yml); an unknown
+    suffix is a ``ValueError``."""
+    path = Path(path)
     encode = _WRITERS.get(path.suffix.lower())
     if encode is None:
         raise ValueError(f"cannot write {path}: unknown file type {path.suffix!r}; use .json, .yaml or .yml")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; refusing to overwrite it")
-    return write_atomic(path, encode(data))
+    return encode(data)
 
 
 def write_atomic(path: str | Path, payload: bytes) -> Path:
-    """Write ``payload`` to ``path`` through a temporary file beside it and a rename, so
-    a reader never sees half a file and a failed write leaves no stray temporary file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    """Write ``payload`` to ``path`` completely or not at all (see
+    :mod:`supplychain.io.output`: never onto a device, FIFO or folder)."""
+    from supplychain.io.output import write_file
+
+    return write_file(path, payload)
 
 
 def write_plan_file(path: str | Path, result: Any, *, scenarios: list, model_file: str | Path | None) -> None:
-    """Write a mitigation plan as a scenario file that ``supplychain simulate`` runs:
-    the model file, the plan as ``overrides`` (on top of the scenario's own) and, for
-    one scenario, its events; for several, a comment names them and the file runs
-    the plan without events. Written atomically; an existing file is replaced only
-    once the new one is complete."""
+    """Write a mitigation plan as a scenario file that ``supplychain simulate`` runs
+    (see :func:`plan_file_bytes`); an existing file is replaced only once the new one
+    is complete."""
+    write_atomic(path, plan_file_bytes(path, result, scenarios=scenarios, model_file=model_file))
+
+
+def plan_file_bytes(path: str | Path, result: Any, *, scenarios: list, model_file: str | Path | None) -> bytes:
+    """A mitigation plan as a scenario file to be written at ``path``: the model file
+    (relative to ``path``), the plan as ``overrides`` (on top of the scenario's own)
+    and, for one scenario, its events; for several, a comment names them and the file
+    runs the plan without events."""
     from supplychain.model.schema import thaw
     from supplychain.model.validate import merge
 
@@ -118,4 +126,4 @@ def write_plan_file(path: str | Path, result: Any, *, scenarios: list, model_fil
     if len(scenarios) > 1:
         head += "# Plan for the scenarios: " + ", ".join(s.name or "?" for s in scenarios) + "\n"
         head += "# (no event here: copy the overrides into a scenario to run it)\n"
-    write_atomic(path, head.encode() + yaml_bytes(data))
+    return head.encode() + yaml_bytes(data)
