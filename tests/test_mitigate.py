@@ -158,12 +158,12 @@ def test_cli_writes_a_plan_that_simulate_runs_without_loss(tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["mitigate", str(scen), "--write-plan", str(plan), "--json"])
     assert res.exit_code == 0, res.output
-    d = json.loads(res.output)
+    d = json.loads(res.stdout)
     assert d["total_cost"] == pytest.approx(2250) and d["met"] is True
     assert d["overrides"] == {"parts": {"gear": {"stock": 80}}}
     res = runner.invoke(app, ["simulate", str(plan), "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["units_lost"] == 0
+    assert json.loads(res.stdout)["units_lost"] == 0
 
 
 def test_cli_mitigate_by_country_prints_the_plan_in_80_columns():
