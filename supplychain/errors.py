@@ -17,7 +17,19 @@ __all__ = [
     "InfeasibleError",
     "ModelWarning",
     "format_path",
+    "clip",
 ]
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: a value echoed from a file
+    never floods a message.
+
+    >>> clip("x" * 100, 10)
+    'xxxxxxxxx…'
+    """
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def format_path(path: Sequence[str | int]) -> str:
@@ -27,7 +39,7 @@ def format_path(path: Sequence[str | int]) -> str:
         if isinstance(item, int):
             out += f"[{item}]"
         else:
-            text = str(item)
+            text = clip(str(item))
             # ids with dots or spaces are quoted so the path stays unambiguous
             if not text or any(ch in text for ch in ".[] '\""):
                 text = repr(text)

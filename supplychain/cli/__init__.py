@@ -6,6 +6,9 @@ The only module tree that prints or exits. Each topic registers its commands on
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
 
 app = typer.Typer(
@@ -16,6 +19,21 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
 )
+
+
+
+@app.callback()
+def _options(
+    root: Optional[Path] = typer.Option(  # noqa: UP007 - typer reads Optional
+        None, "--root", metavar="DIR",
+        help="Refuse any scenario whose model file lies outside DIR (for a service running "
+             "scenarios it did not write)."),
+) -> None:
+    """Supply-chain dependency risk: what an export embargo does to a production line."""
+    from supplychain.io.load import MODEL_ROOT
+
+    MODEL_ROOT.set(root)  # every run sets it (None: no limit)
+
 
 # importing a module registers its commands on `app`
 from supplychain.cli import model_cmds  # noqa: E402,F401

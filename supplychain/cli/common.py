@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import sys
 import warnings
 from typing import Any, Callable
@@ -22,8 +23,28 @@ from supplychain.errors import ModelError, ModelWarning, SupplyChainError
 
 __all__ = ["out", "err", "guarded", "print_json", "to_jsonable", "write_rows", "say"]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+class _Console(Console):
+    """A console for text from untrusted files: no rich markup unless a call asks for
+    it (its file text escaped), and control characters shown as ``\\x1b`` escapes so an
+    id cannot move the cursor, retitle the window or ring the bell."""
+
+    def print(self, *objects: Any, markup: bool | None = None, **kw: Any) -> None:  # noqa: A003
+        super().print(*(terminal_safe(o) if isinstance(o, str) else o for o in objects),
+                      markup=bool(markup), **kw)
+
+
+def terminal_safe(text: str) -> str:
+    r"""``text`` with control characters (other than newline and tab) written as escapes.
+
+    >>> terminal_safe("Gear\x1b]0;pwn\x07")
+    'Gear\\x1b]0;pwn\\x07'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+out = _Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+err = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -108,7 +129,7 @@ def say(text: str, style: str, *, indent: int = 0) -> None:
     from supplychain.reports.format import wrap
 
     for line in wrap(text, err.width, indent=indent):
-        err.print(f"[{style}]{_escape(line)}[/]")
+        err.print(f"[{style}]{_escape(line)}[/]", markup=True)
 
 
 def _show_warnings(caught) -> None:

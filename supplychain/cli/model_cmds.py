@@ -52,10 +52,10 @@ def validate(
             continue
         if entry["valid"]:
             for line in wrap(validation_line(entry), err.width):
-                err.print(f"[green]{_escape(line)}[/]")
+                err.print(f"[green]{_escape(line)}[/]", markup=True)
         else:
             n = len(entry["problems"])
-            err.print(f"[bold red]{_escape(str(path))}: {n} problem{'s' if n != 1 else ''}[/]")
+            err.print(f"[bold red]{_escape(str(path))}: {n} problem{'s' if n != 1 else ''}[/]", markup=True)
             for p in entry["problems"]:
                 where = ": ".join(x for x in (p["file"], p["path"]) if x)
                 say(f"{where + ': ' if where else ''}{p['message']}", "red", indent=2)
@@ -146,4 +146,4 @@ def schema(
     from supplychain.io.output import write_file
 
     write_file(output, text.encode("utf-8"))
-    err.print(f"[green]wrote {_escape(str(output))}[/]")
+    err.print(f"[green]wrote {_escape(str(output))}[/]", markup=True)

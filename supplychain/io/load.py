@@ -10,8 +10,11 @@ parsed safely, validated by pydantic (shape) and by :mod:`supplychain.model.chec
 from __future__ import annotations
 
 import json
+import os
+import stat
 import tomllib
 import warnings
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -53,20 +56,40 @@ def _format_of(path: Path) -> str:
 
 
 def _read_bytes(path: Path, fmt: str) -> bytes:
+    """The file's bytes, read once from a regular file (not a device, FIFO or folder,
+    even behind a symlink) with the size limit enforced while reading: a reported
+    size is not trusted."""
+    limit = MAX_JSON_BYTES if fmt == "json" else MAX_TEXT_BYTES
     try:
-        size = path.stat().st_size
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ModelError("file not found", file=str(path)) from None
     except OSError as exc:
-        raise ModelError(f"cannot read: {exc.strerror}", file=str(path)) from None
-    limit = MAX_JSON_BYTES if fmt == "json" else MAX_TEXT_BYTES
-    if size > limit:
-        hint = "" if fmt == "json" else "; write large models as JSON"
-        raise ModelError(f"file is {size:,} bytes, over the {limit:,}-byte limit for {fmt}{hint}", file=str(path))
+        raise ModelError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
     try:
-        return path.read_bytes()
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            what = "a folder" if stat.S_ISDIR(st.st_mode) else "a device, FIFO or socket"
+            raise ModelError(f"is {what}, not a file; name a {fmt.upper()} file", file=str(path))
+        hint = "" if fmt == "json" else "; write large models as JSON"
+        if st.st_size > limit:
+            raise ModelError(f"file is {st.st_size:,} bytes, over the {limit:,}-byte limit for {fmt}{hint}",
+                             file=str(path))
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(1 << 24, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # it grew while being read
+                raise ModelError(f"file is over the {limit:,}-byte limit for {fmt}{hint}", file=str(path))
+        return b"".join(chunks)
     except OSError as exc:
-        raise ModelError(f"cannot read: {exc.strerror}", file=str(path)) from None
+        raise ModelError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
+    finally:
+        os.close(fd)
 
 
 def _json_depth_ok(data: Any, limit: int) -> bool:
@@ -105,9 +128,14 @@ def read_data(path: str | Path) -> tuple[Any, dict[tuple, int]]:
         raise ModelError(f"not UTF-8 text (byte {exc.start})", file=where) from None
     if fmt == "toml":
         try:
-            return tomllib.loads(text), {}
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ModelError(f"not valid TOML: {exc}", file=where) from None
+        except RecursionError:
+            raise ModelError(f"nesting deeper than {MAX_DEPTH} levels", file=where) from None
+        if not _json_depth_ok(data, MAX_DEPTH):
+            raise ModelError(f"nesting deeper than {MAX_DEPTH} levels", file=where)
+        return data, {}
     try:
         return read_yaml(text, max_depth=MAX_DEPTH)
     except YamlProblem as exc:
@@ -184,14 +212,41 @@ def load_model(path: str | Path) -> Model:
     return model_from_data(data, file=str(path), lines=lines)
 
 
-def load_scenario(path: str | Path) -> tuple[Model, Scenario]:
+def _model_path(path: Path, name: str, where: str, root: str | Path | None) -> Path:
+    """The model a scenario names: relative to the scenario, a model file type, inside
+    ``root`` (or the root set by ``supplychain --root``) when one is given."""
+    from supplychain.errors import clip
+
+    model_path = path.parent / name
+    if model_path.suffix.lower() not in _FORMATS:
+        raise ModelError([Problem(f"model {clip(name)!r} is not a model file; name a .yaml, .yml, .toml or "
+                                  ".json file", ("model",), where)], file=where)
+    root = root if root is not None else MODEL_ROOT.get()
+    if root is not None:
+        real, top = Path(os.path.realpath(model_path)), Path(os.path.realpath(root))
+        if not real.is_relative_to(top):
+            raise ModelError([Problem(f"model {clip(name)!r} is outside the allowed folder {str(root)!r}; "
+                                      "move the model there or run without --root", ("model",), where)],
+                             file=where)
+    if not model_path.exists():
+        raise ModelError([Problem(f"model file {clip(str(model_path))!r} not found", ("model",), where)],
+                         file=where)
+    return model_path
+
+
+MODEL_ROOT: ContextVar[Path | None] = ContextVar("MODEL_ROOT", default=None)
+"""The folder every scenario's model must lie in, when set (``supplychain --root DIR``)."""
+
+
+def load_scenario(path: str | Path, *, root: str | Path | None = None) -> tuple[Model, Scenario]:
     """Read a scenario file and the model it names (relative to the scenario).
 
     The scenario's ``overrides`` are applied to the model with :func:`supplychain.apply`
     (deep-merged, then validated like a file): ``overrides: {parts: {turret: {stock:
     40}}}`` changes one field. Returns ``(model, scenario)``, the model as the scenario
     changes it; raises one ModelError listing every problem, those the overrides set
-    located at their line in the scenario file.
+    located at their line in the scenario file. With ``root`` (for a service running
+    scenarios it did not write), a model outside that folder is refused.
     """
     path = Path(path)
     data, lines = read_data(path)
@@ -202,7 +257,8 @@ def load_scenario(path: str | Path) -> tuple[Model, Scenario]:
     if scenario is None:
         # the rule problems of the entries that did validate belong in the same report
         rest, back = salvage_scenario(data, problems)
-        if rest is not None and rest.model is not None and (path.parent / rest.model).exists():
+        if (rest is not None and rest.model is not None and Path(rest.model).suffix.lower() in _FORMATS
+                and (path.parent / rest.model).exists() and _inside(path.parent / rest.model, root)):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ModelWarning)
@@ -219,9 +275,7 @@ def load_scenario(path: str | Path) -> tuple[Model, Scenario]:
         raise ModelError(located, file=where)
     if scenario.model is None:
         raise ModelError([Problem("missing required field 'model' (the model file, relative to this one)", ("model",), where)], file=where)
-    model_path = (path.parent / scenario.model)
-    if not model_path.exists():
-        raise ModelError([Problem(f"model file {str(model_path)!r} not found", ("model",), where)], file=where)
+    model_path = _model_path(path, scenario.model, where, root)
     if not scenario.overrides:
         model = load_model(model_path)
     else:
@@ -255,7 +309,12 @@ def load_scenario(path: str | Path) -> tuple[Model, Scenario]:
     return model, scenario
 
 
-def load_any(path: str | Path) -> tuple[Model, Scenario | None]:
+def _inside(model_path: Path, root: str | Path | None) -> bool:
+    root = root if root is not None else MODEL_ROOT.get()
+    return root is None or Path(os.path.realpath(model_path)).is_relative_to(Path(os.path.realpath(root)))
+
+
+def load_any(path: str | Path, *, root: str | Path | None = None) -> tuple[Model, Scenario | None]:
     """A model file gives ``(model, None)``; a scenario file gives ``(model, scenario)``.
 
     A file is a scenario when it names a ``model`` file.
@@ -263,7 +322,7 @@ def load_any(path: str | Path) -> tuple[Model, Scenario | None]:
     path = Path(path)
     data, _ = read_data(path)
     if isinstance(data, dict) and isinstance(data.get("model"), str):
-        return load_scenario(path)
+        return load_scenario(path, root=root)
     return load_model(path), None
 
 

@@ -22,7 +22,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 from frozendict import frozendict
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WrapSerializer, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WrapSerializer, model_validator
 
 __all__ = [
     "DEFAULT_HORIZON",
@@ -91,8 +91,26 @@ class _Frozen(BaseModel):
 
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 Country = Annotated[str, Field(min_length=1, max_length=64, description="ISO 3166-1 alpha-2 code")]
-NonNeg = Annotated[float, Field(ge=0)]
-Periods = Annotated[int, Field(ge=0, description="whole periods")]
+#: the largest number of periods any time field or horizon may hold (about 190 years
+#: of weeks): beyond it a run's arrays would not fit in memory
+MAX_PERIODS = 10_000
+#: the largest quantity, rate, cost or value: far beyond any programme, and small
+#: enough that sums over a horizon stay finite and exact to the unit
+MAX_AMOUNT = 1e15
+
+
+def _not_bool(value: Any) -> Any:
+    """``true`` is not the number 1 (YAML numbers arrive as text and are read here)."""
+    if isinstance(value, bool):
+        raise ValueError("a number, not true or false")
+    return value
+
+
+NoBool = BeforeValidator(_not_bool)
+# finite and bounded, so no sum over a horizon overflows
+NonNeg = Annotated[float, NoBool, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Periods = Annotated[int, NoBool, Field(ge=0, le=MAX_PERIODS, description="whole periods")]
+Qty = Annotated[float, NoBool, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 
 
 class Period(str, Enum):
@@ -149,7 +167,7 @@ class Alternate(_Frozen):
 class BomLine(_Frozen):
     """``qty`` units of the child per unit of the parent, with optional alternates."""
 
-    qty: float = Field(gt=0)
+    qty: Qty
     alternates: tuple[Alternate, ...] = ()
 
 
@@ -557,7 +575,8 @@ class Scenario(_Frozen):
     name: str | None = None
     description: str | None = None
     model: str | None = Field(None, description="path of the model file, relative to this scenario file")
-    horizon: int = Field(DEFAULT_HORIZON, gt=0, description="number of periods simulated")
+    horizon: Annotated[int, NoBool] = Field(DEFAULT_HORIZON, gt=0, le=MAX_PERIODS,
+                                            description="number of periods simulated")
     start_date: date | None = Field(None, description="calendar date of period 0 (for reports)")
     as_of: date | None = Field(None, description="date fixing group membership; default start_date")
     embargoes: tuple[Embargo, ...] = ()

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from supplychain.errors import ModelError, Problem
+from supplychain.errors import ModelError, Problem, clip
 from supplychain.model.checks import check_model
 from supplychain.model.schema import Model, Scenario
 
@@ -95,7 +95,7 @@ def pydantic_problems(exc: ValidationError, cls: Any = None) -> list[Problem]:
         elif err["type"] == "missing":
             msg = f"missing required field {loc[-1]!r}"
         elif "input" in err and err["type"] not in ("model_type", "dict_type") and not isinstance(err["input"], (dict, list)):
-            msg = f"{msg} (got {err['input']!r})"
+            msg = f"{msg} (got {clip(repr(err['input']))})"
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
         out.append(Problem(msg, loc))

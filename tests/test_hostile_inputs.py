@@ -1,0 +1,178 @@
+"""Hostile inputs: reads that are bounded, models that stay where they are allowed, and
+text from files that reaches the terminal as text.
+
+Each test is named for the failure class it guards against.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from supplychain.cli import app
+from supplychain.cli.common import terminal_safe
+from supplychain.errors import ModelError, clip
+from supplychain.io import load_model, load_scenario
+
+DATA = Path(__file__).parent / "data"
+COMMANDS = [
+    ["show", "m.json"], ["simulate", "s.json"], ["explain", "s.json"], ["exposure", "m.json", "--parts"],
+    ["concentration", "m.json"], ["stress-test", "m.json"], ["compare", "s.json", "s.json"],
+    ["mitigate", "s.json"], ["monte-carlo", "s.json", "--trials", "3"],
+]
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    if result.exception is not None:
+        assert isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+def said(result) -> str:
+    return " ".join(result.stderr.split())
+
+
+# -- reads -------------------------------------------------------------------------------
+
+def test_model_that_is_a_device_is_refused_at_once(tmp_path):
+    # /dev/zero reports size 0 and never ends: it used to be read until memory ran out
+    link = tmp_path / "zero.yaml"
+    link.symlink_to("/dev/zero")
+    began = time.monotonic()
+    with pytest.raises(ModelError, match="is a device, FIFO or socket, not a file"):
+        load_model(link)
+    assert time.monotonic() - began < 5
+
+
+def test_model_that_is_a_fifo_is_refused_without_hanging(tmp_path):
+    fifo = tmp_path / "m.yaml"
+    os.mkfifo(fifo)
+    began = time.monotonic()
+    result = run("validate", str(fifo))
+    assert result.exit_code == 1 and "not a file" in said(result)
+    assert time.monotonic() - began < 5
+
+
+def test_scenario_model_must_be_a_model_file(tmp_path):
+    # model: /etc/passwd used to be parsed, and its values echoed in the error
+    scen = tmp_path / "s.yaml"
+    scen.write_text("model: /etc/passwd\nhorizon: 20\n", encoding="utf-8")
+    with pytest.raises(ModelError) as info:
+        load_scenario(scen)
+    text = str(info.value)
+    assert "'/etc/passwd' is not a model file; name a .yaml, .yml, .toml or .json file" in text
+    assert "root:" not in text  # nothing of the file's content
+
+
+def test_root_refuses_a_model_outside_it(tmp_path):
+    inside = tmp_path / "in"
+    inside.mkdir()
+    (tmp_path / "m.yaml").write_bytes((DATA / "one-part-line.yaml").read_bytes())
+    scen = inside / "s.yaml"
+    scen.write_text("model: ../m.yaml\nhorizon: 20\nembargoes:\n  - {imposed_by: [CA], start: 5}\n",
+                    encoding="utf-8")
+    with pytest.raises(ModelError, match="outside the allowed folder"):
+        load_scenario(scen, root=inside)
+    model, _ = load_scenario(scen, root=tmp_path)  # inside the wider root: fine
+    assert "gear" in model.parts
+    result = run("--root", str(inside), "simulate", str(scen))
+    assert result.exit_code == 1 and "outside the allowed folder" in said(result)
+
+
+def test_long_value_in_an_error_is_clipped(tmp_path):
+    # a 1 MB id used to be echoed whole in the error line
+    big = "x" * 1_000_000
+    m = tmp_path / "m.json"
+    m.write_text(json.dumps({"home": "TR", "suppliers": {}, "parts": {"a": {"sources": [{"supplier": big}]}}}),
+                 encoding="utf-8")
+    result = run("validate", str(m))
+    assert result.exit_code == 1
+    assert max(len(line) for line in result.stderr.splitlines()) < 400
+    assert clip(big).endswith("…") and len(clip(big)) == 80
+
+
+# -- text from files on the terminal ------------------------------------------------------
+
+@pytest.fixture()
+def hostile_model(tmp_path, monkeypatch):
+    """The one-part line with ids and names that are rich markup and terminal escapes."""
+    gear, widget, xs = "g[link=http://a]b", "w[/oops]", "x[/oops]"
+    model = {"name": "evil [bold]model[/]", "home": "TR", "period": "week",
+             "suppliers": {xs: {"name": "X [link=http://evil]Corp[/link]\x1b[31m", "country": "CA"},
+                           "plant": {"name": "Our\x07plant", "country": "TR"}},
+             "parts": {widget: {"name": "Widget [red]x[/]", "unit_cost": 1000, "bom": {gear: 1},
+                                "sources": [{"supplier": "plant"}]},
+                       gear: {"name": "Gear\x1b]0;pwn\x07", "unit_cost": 50, "stock": 35,
+                              "sources": [{"supplier": xs, "lead_time": 2}]}},
+             "demand": {widget: {"rate": 10, "unit_value": 1000}}}
+    (tmp_path / "m.json").write_text(json.dumps(model), encoding="utf-8")
+    (tmp_path / "s.json").write_text(json.dumps({"model": "m.json", "horizon": 20, "name": "s [/x]",
+                                                 "embargoes": [{"name": "E [/b]", "imposed_by": ["CA"],
+                                                                "start": 5}]}), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return gear, widget
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_markup_and_escapes_in_ids_are_shown_as_text(hostile_model, command):
+    # an id "[/oops]" used to crash concentration (a rich MarkupError); "[link=…]" was
+    # shown as a link; escape sequences reached the terminal raw
+    gear, widget = hostile_model
+    result = run(*command)
+    assert result.exit_code in (0, 1)
+    text = result.stdout + result.stderr
+    assert "\x1b" not in text and "\x07" not in text
+    if command[0] in ("show", "concentration", "exposure"):
+        assert gear in text  # the id as written, not a link
+
+
+def test_terminal_safe_writes_control_characters_as_escapes():
+    assert terminal_safe("a\x1b[31mb\x07\nc\td\x9b") == "a\\x1b[31mb\\x07\nc\td\\x9b"
+
+
+# -- numbers ----------------------------------------------------------------------------
+
+def _gear_model(tmp_path, **gear) -> Path:
+    m = {"home": "TR", "suppliers": {"x": {"country": "CA"}, "plant": {"country": "TR"}},
+         "parts": {"widget": {"bom": {"gear": 1}, "sources": [{"supplier": "plant"}]},
+                   "gear": {"sources": [{"supplier": "x", "lead_time": 2}], **gear}},
+         "demand": {"widget": {"rate": 10}}}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(m), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("value, message", [
+    (True, "a number, not true or false"),          # used to be taken as 1
+    (1e308, "less than or equal to 1000000000000000"),  # overflowed to null in the engine
+])
+def test_quantity_must_be_a_bounded_number(tmp_path, value, message):
+    with pytest.raises(ModelError, match=message):
+        load_model(_gear_model(tmp_path, stock=value))
+
+
+@pytest.mark.parametrize("horizon", [10**9, 10**400])
+def test_horizon_has_an_upper_bound(tmp_path, horizon):
+    # 10**9 asked for multi-GiB arrays; 10**400 gave a traceback
+    _gear_model(tmp_path)
+    scen = tmp_path / "s.json"
+    scen.write_text('{"model": "m.json", "horizon": %d, "embargoes": [{"imposed_by": ["CA"], "start": 5}]}'
+                    % horizon, encoding="utf-8")
+    result = run("simulate", str(scen))
+    assert result.exit_code == 1
+    assert "horizon: Input should be less than or equal to 10000" in said(result)
+    assert max(len(line) for line in result.stderr.splitlines()) < 200
+
+
+def test_deep_toml_is_refused_without_a_recursion_traceback(tmp_path):
+    deep = tmp_path / "m.toml"
+    deep.write_text("a = " + "[" * 10_000 + "]" * 10_000 + "\n", encoding="utf-8")
+    result = run("validate", str(deep))
+    assert result.exit_code == 1 and "nesting deeper than 64 levels" in said(result)
