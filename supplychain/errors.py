@@ -56,7 +56,7 @@ class Problem:
     file: str | None = None
 
     def __str__(self) -> str:
-        where = ": ".join(x for x in (self.file, format_path(self.path)) if x)
+        where = ": ".join(x for x in (self.file and clip(self.file, 160), format_path(self.path)) if x)
         return f"{where}: {self.message}" if where else self.message
 
 

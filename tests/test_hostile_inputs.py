@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -176,3 +178,33 @@ def test_deep_toml_is_refused_without_a_recursion_traceback(tmp_path):
     deep.write_text("a = " + "[" * 10_000 + "]" * 10_000 + "\n", encoding="utf-8")
     result = run("validate", str(deep))
     assert result.exit_code == 1 and "nesting deeper than 64 levels" in said(result)
+
+
+# -- errors that escaped as tracebacks -------------------------------------------------
+
+def test_nul_byte_in_yaml_is_one_problem_with_its_line(tmp_path):
+    bad = tmp_path / "m.yaml"
+    bad.write_bytes(b"home: TR\nname: a\x00b\n")
+    result = run("validate", str(bad))
+    assert result.exit_code == 1
+    assert "line 2: character '\\x00' is not allowed in YAML" in said(result)
+
+
+def test_name_too_long_is_one_clipped_line(tmp_path):
+    result = run("validate", str(tmp_path / ("a" * 300 + ".yaml")))
+    assert result.exit_code == 1 and "File name too long" in said(result)
+    assert max(len(line) for line in result.stderr.splitlines()) <= 200
+
+
+def test_generate_into_a_path_under_a_file_is_one_line(tmp_path):
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    result = run("generate", "-n", "50", "-o", str(tmp_path / "f" / "out"))
+    assert result.exit_code == 1 and "Not a directory" in said(result)
+
+
+def test_full_stdout_is_one_line_and_exit_1(tmp_path):
+    # the table written to a full device used to end in a traceback
+    proc = subprocess.run([sys.executable, "-m", "supplychain", "simulate", str(DATA / "canada-stops-gears.yaml")],
+                          stdout=open("/dev/full", "w"), stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "No space left on device" in proc.stderr

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import typer
 from rich.console import Console
 
-from supplychain.errors import ModelError, ModelWarning, SupplyChainError
+from supplychain.errors import ModelError, ModelWarning, SupplyChainError, clip
 
 __all__ = ["out", "err", "guarded", "print_json", "to_jsonable", "write_rows", "say"]
 
@@ -96,7 +96,7 @@ def guarded(fn: Callable) -> Callable:
                 result = fn(*args, **kwargs)
             except ModelError as exc:
                 _show_warnings(caught)
-                head = f"{exc.file}: " if exc.file else ""
+                head = f"{clip(exc.file, 160)}: " if exc.file else ""
                 n = len(exc.problems)
                 err.print(f"[bold red]{_escape(head)}{n} problem{'s' if n != 1 else ''}[/]", markup=True)
                 for p in exc.problems:
@@ -106,6 +106,11 @@ def guarded(fn: Callable) -> Callable:
                 _show_warnings(caught)
                 for line in str(exc).splitlines():
                     say(line, "red")
+                raise typer.Exit(1) from None
+            except OSError as exc:  # a folder that cannot be made, a full disk, a closed pipe
+                _show_warnings(caught)
+                where = f"{clip(str(exc.filename))}: " if exc.filename else ""
+                say(f"{where}{exc.strerror or exc}; nothing more was done", "red")
                 raise typer.Exit(1) from None
             except KeyboardInterrupt:
                 _show_warnings(caught)

@@ -13,7 +13,7 @@ import typer
 
 from supplychain.cli import app
 from supplychain.cli.common import err, guarded, out, print_json, say, to_jsonable
-from supplychain.errors import ModelError, ModelWarning, SupplyChainError
+from supplychain.errors import ModelError, ModelWarning, SupplyChainError, clip
 from supplychain.io import load_any
 from supplychain.model.schema import Model, Scenario
 from supplychain.reports.format import wrap
@@ -55,9 +55,9 @@ def validate(
                 err.print(f"[green]{_escape(line)}[/]", markup=True)
         else:
             n = len(entry["problems"])
-            err.print(f"[bold red]{_escape(str(path))}: {n} problem{'s' if n != 1 else ''}[/]", markup=True)
+            err.print(f"[bold red]{_escape(clip(str(path), 160))}: {n} problem{'s' if n != 1 else ''}[/]", markup=True)
             for p in entry["problems"]:
-                where = ": ".join(x for x in (p["file"], p["path"]) if x)
+                where = ": ".join(x for x in (p["file"] and clip(p["file"], 160), p["path"]) if x)
                 say(f"{where + ': ' if where else ''}{p['message']}", "red", indent=2)
         for w in entry["warnings"]:
             say(f"warning: {w}", "yellow", indent=2)

@@ -118,7 +118,12 @@ def read_yaml(text: str, *, max_depth: int = 64) -> tuple[Any, dict[tuple, int]]
     >>> lines[("parts", "012")]
     3
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses control characters here
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise YamlProblem(f"character {chr(exc.character)!r} is not allowed in YAML; remove it "
+                          "(or write it as an escape in a double-quoted string)", line) from None
     loader.max_depth = max_depth
     try:
         try:

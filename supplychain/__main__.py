@@ -1,0 +1,5 @@
+"""``python -m supplychain``: the command line."""
+
+from supplychain.cli import main
+
+main()
