@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
+import signal
+import subprocess
+import sys
+import time
 import warnings
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -309,3 +313,57 @@ def test_tb2_canada_gets_a_finite_lp_time_to_survive_and_a_non_zero_index():
     assert ca.lp_impact == pytest.approx(53.6 * 5e6)
     assert us.lp_impact == pytest.approx(77.4 * 5e6)
     assert ca.risk_exposure_index == pytest.approx(53.6 / 77.4)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_stress_helper_dies_with_its_parent(tmp_path, sig):
+    # the forked helper used to block for ever on a pipe write once its parent was
+    # killed (it held its own copy of the read end); the pool's worker now exits
+    code = (
+        "import supplychain.synthetic as syn\n"
+        "from supplychain.model.schema import Model\n"
+        "from supplychain.risk.stress import stress_test\n"
+        "model = Model.model_validate(syn.generate_network(400, seed=3, n_countries=8))\n"
+        "while True:\n"
+        "    stress_test(model, by=\"supplier\", horizon=60, recovery_time=12, processes=2)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 120
+        kids: list[int] = []
+        while not kids and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+            kids = _children(proc.pid)
+        assert kids, "the stress test never started its helper"
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_running(k) for k in kids):
+            time.sleep(0.1)
+        alive = [k for k in kids if _running(k)]
+        assert alive == [], f"helper processes {alive} outlived their parent"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -517,11 +517,9 @@ def _aggregate(scenario: Scenario, chunks: list[ChunkOut], *, seed: int, chunk: 
 
 
 def _pool_map(workers: int):
-    import concurrent.futures
-    import multiprocessing
+    from supplychain.risk.pool import process_pool
 
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return process_pool(workers)
 
 
 def monte_carlo(

@@ -26,9 +26,7 @@ digits, so float noise never orders two equal rows). Times are in the model's pe
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -38,6 +36,7 @@ from supplychain.model.countries import country_name
 from supplychain.model.schema import DEFAULT_HORIZON, Disruption, Model, Reach, Scenario
 from supplychain.network.whatif import apply
 from supplychain.risk.lp import compile_lp, impact_lp, time_to_survive_lp
+from supplychain.risk.pool import can_fork
 
 __all__ = ["By", "StressRow", "StressResult", "stress_test", "disruption_for", "recovery_time_for",
            "recovery_time_source"]
@@ -428,86 +427,67 @@ def _chunks(k: int, model: Model, processes: int | None) -> list[range]:
     if processes is None:
         big = len(model.parts) * k >= _PARALLEL_MIN_WORK
         processes = 2 if big and (os.cpu_count() or 1) >= 2 else 1
-    if (processes < 2 or k < 2 or "fork" not in multiprocessing.get_all_start_methods()
-            or multiprocessing.current_process().daemon):
+    if processes < 2 or k < 2 or not can_fork():
         return [range(k)]
     size = max(1, min(_CHUNK, k // 2))
     return [range(a, min(a + size, k)) for a in range(0, k, size)]
 
 
 class _SimHelper:
-    """A forked process that takes batches of targets off a shared counter and simulates them.
+    """A worker of the shared process pool (:mod:`supplychain.risk.pool`) simulates
+    batches of targets while the LPs run here.
 
-    The caller takes batches off the same counter in :meth:`finish` once its LPs are
-    done, so the two processes end at about the same time whatever the LPs cost. The
-    child only simulates (numpy) and inherits the model and its compiled arrays from the
-    fork, so nothing large is pickled; a thread here receives each batch's results as
-    they come (a pipe holds little). A batch the child did not deliver (it failed or
-    died) is simulated here, so an error surfaces here with its own traceback.
+    Once the LPs are done, :meth:`finish` takes the batches the worker has not started
+    (cancelling them there, last first) and simulates them here, so the two processes
+    end at about the same time whatever the LPs cost. The worker inherits the model and
+    its compiled arrays from the fork, so nothing large is pickled, and it exits with
+    this process. A batch the worker did not deliver (it failed or died) is simulated
+    here, so an error surfaces here with its own traceback.
     """
 
     def __init__(self, model: Model, scenarios: list, chunks: list[range], horizon: int) -> None:
         from supplychain.network import compile_network
+        from supplychain.risk.pool import process_pool, share
 
         compile_network(model)  # compiled once, before the fork, for both processes
         self.model, self.scenarios, self.chunks, self.horizon = model, scenarios, chunks, horizon
-        ctx = multiprocessing.get_context("fork")
-        self.next = ctx.Value("i", 0)
-        reader, writer = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=self._work, args=(writer,), daemon=True)
-        self.proc.start()
-        writer.close()  # the child holds the only writer: its exit ends the reader's loop
-        self.from_child: dict[int, list] = {}
-        self.reader = threading.Thread(target=self._receive, args=(reader,), daemon=True)
-        self.reader.start()
-
-    def _take(self) -> int | None:
-        with self.next.get_lock():
-            i = self.next.value
-            if i >= len(self.chunks):
-                return None
-            self.next.value = i + 1
-            return i
+        share(stress=(model, scenarios, chunks, horizon))
+        self.pool = process_pool(1)
+        self.futures = [self.pool.submit(_simulate_chunk, i) for i in range(len(chunks))]
 
     def _run(self, i: int) -> list:
         from supplychain.sim import simulate_batch
 
         return simulate_batch(self.model, [self.scenarios[k] for k in self.chunks[i]], horizon=self.horizon)
 
-    def _work(self, writer) -> None:  # in the child
-        try:
-            while (i := self._take()) is not None:
-                writer.send((i, self._run(i)))
-        except BaseException:  # noqa: BLE001 - the parent simulates what is missing, and raises
-            pass
-        finally:
-            writer.close()
-
     def stop(self) -> None:
-        """End the child if it still runs (the LPs or a batch here raised)."""
-        if self.proc.is_alive():
-            self.proc.terminate()
-        self.proc.join()
-        self.reader.join()
-
-    def _receive(self, reader) -> None:
-        try:
-            while True:
-                i, got = reader.recv()
-                self.from_child[i] = got
-        except (EOFError, OSError):
-            pass
-        finally:
-            reader.close()
+        """End the worker (it may still run if the LPs or a batch here raised)."""
+        for f in self.futures:
+            f.cancel()
+        for proc in list(getattr(self.pool, "_processes", {}).values()):
+            if proc.is_alive():
+                proc.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def finish(self) -> list:
         done: dict[int, list] = {}
-        while (i := self._take()) is not None:
+        for i in reversed(range(len(self.chunks))):
+            if not self.futures[i].cancel():
+                break  # this one and every earlier one is the worker's
             done[i] = self._run(i)
-        self.reader.join()
-        self.proc.join()
-        done.update(self.from_child)
-        for i in range(len(self.chunks)):
+        for i, f in enumerate(self.futures):
             if i not in done:
-                done[i] = self._run(i)
+                try:
+                    done[i] = f.result()
+                except Exception:  # noqa: BLE001 - the worker failed or died: redo it here
+                    done[i] = self._run(i)
         return [r for i in range(len(self.chunks)) for r in done[i]]
+
+
+def _simulate_chunk(i: int) -> list:
+    """In the pool's worker: simulate batch ``i`` of the stress test shared before the fork."""
+    from supplychain.risk.pool import shared
+    from supplychain.sim import simulate_batch
+
+    model, scenarios, chunks, horizon = shared("stress")
+    return simulate_batch(model, [scenarios[k] for k in chunks[i]], horizon=horizon)
