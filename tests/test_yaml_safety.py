@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -190,3 +191,23 @@ def test_lines_map_points_at_values():
     assert lines[("home",)] == 1
     assert lines[("parts", "gear")] == 3
     assert lines[("parts", "gear", "stock")] == 4
+
+
+def test_libyaml_and_python_parsers_give_the_same_data_and_lines(monkeypatch):
+    # the data is built from parser events; libyaml's and PyYAML's Python parser must
+    # agree on every library file, values and lines alike
+    import yaml
+
+    import supplychain.io.safe_yaml as safe_yaml
+
+    if getattr(yaml, "CSafeLoader", None) is None:
+        pytest.skip("PyYAML without libyaml")
+    files = sorted((Path(__file__).parent.parent / "scenarios").rglob("*.yaml"))
+    assert len(files) > 10
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        fast = safe_yaml.read_yaml(text)
+        monkeypatch.setattr(safe_yaml, "_EventLoader", yaml.SafeLoader)
+        slow = safe_yaml.read_yaml(text)
+        monkeypatch.setattr(safe_yaml, "_EventLoader", yaml.CSafeLoader)
+        assert fast == slow, f

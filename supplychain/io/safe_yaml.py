@@ -8,23 +8,18 @@
 * Tags (``!!python/object`` and friends) and duplicate keys are errors.
 * Nesting deeper than ``max_depth`` is an error.
 
-It also records the line of every value, so problems can point at ``file:line``.
+It also records the line of every value, so problems can point at ``file:line``. The
+data is built from the parser's events, which come from libyaml (PyYAML's C parser,
+several times faster) where it is installed.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 __all__ = ["YamlProblem", "read_yaml"]
-
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-_TRUE = re.compile(r"^(?:true|True|TRUE)$")
-_FALSE = re.compile(r"^(?:false|False|FALSE)$")
-_PLAIN = "!supplychain/plain"
 
 
 class YamlProblem(Exception):
@@ -36,81 +31,12 @@ class YamlProblem(Exception):
         self.line = line
 
 
-class _Loader(yaml.SafeLoader):
-    max_depth = 64
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self._depth = 0
-
-    def resolve(self, kind, value, implicit):
-        # plain scalars get one neutral tag; the builder types them (null, bool) itself,
-        # so anything else still carrying a tag was written explicitly in the file
-        if kind is ScalarNode and implicit[0]:
-            return _PLAIN
-        return super().resolve(kind, value, implicit)
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise YamlProblem(
-                f"aliases (*{event.anchor}) are not allowed; write the value out in full",
-                event.start_mark.line + 1,
-            )
-        self._depth += 1
-        if self._depth > self.max_depth:
-            raise YamlProblem(
-                f"nesting deeper than {self.max_depth} levels", self.peek_event().start_mark.line + 1
-            )
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-def _build(node, path: tuple, lines: dict[tuple, int]) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, ScalarNode):
-        if node.tag == _PLAIN:
-            v = node.value
-            if _NULL.match(v):
-                return None
-            if _TRUE.match(v):
-                return True
-            if _FALSE.match(v):
-                return False
-            return v
-        if node.tag != "tag:yaml.org,2002:str":
-            raise YamlProblem(f"tag {node.tag!r} is not allowed; remove it", node.start_mark.line + 1)
-        return node.value
-    if isinstance(node, SequenceNode):
-        if node.tag != "tag:yaml.org,2002:seq":
-            raise YamlProblem(f"tag {node.tag!r} is not allowed; remove it", node.start_mark.line + 1)
-        return [_build(n, (*path, i), lines) for i, n in enumerate(node.value)]
-    if isinstance(node, MappingNode):
-        if node.tag != "tag:yaml.org,2002:map":
-            raise YamlProblem(f"tag {node.tag!r} is not allowed; remove it", node.start_mark.line + 1)
-        out: dict[str, Any] = {}
-        for knode, vnode in node.value:
-            if not isinstance(knode, ScalarNode) or knode.tag not in (_PLAIN, "tag:yaml.org,2002:str"):
-                raise YamlProblem("keys must be plain text (no lists, mappings or tags)", knode.start_mark.line + 1)
-            if knode.value == "<<" and knode.tag == _PLAIN:
-                raise YamlProblem("merge keys (<<) are not allowed; write the fields out", knode.start_mark.line + 1)
-            key = knode.value  # keys are always text, exactly as written
-            if key in out:
-                raise YamlProblem(
-                    f"key {key!r} appears twice (first on line {lines[(*path, key)]})",
-                    knode.start_mark.line + 1,
-                )
-            lines[(*path, key)] = knode.start_mark.line + 1
-            out[key] = _build(vnode, (*path, key), lines)
-            lines[(*path, key)] = knode.start_mark.line + 1
-        return out
-    raise YamlProblem(f"unsupported YAML node {type(node).__name__}")
-
-
 def read_yaml(text: str, *, max_depth: int = 64) -> tuple[Any, dict[tuple, int]]:
     """Parse one YAML document; return the data and a map of path -> line number.
+
+    The events come from libyaml (PyYAML's C parser) where it is installed, else from
+    PyYAML's Python parser; the data is built from them here, with the same guards
+    either way.
 
     >>> data, lines = read_yaml("home: NO\\nparts:\\n  '012': {stock: 012}\\n")
     >>> data
@@ -119,24 +45,132 @@ def read_yaml(text: str, *, max_depth: int = 64) -> tuple[Any, dict[tuple, int]]
     3
     """
     try:
-        loader = _Loader(text)  # the reader refuses control characters here
+        loader = _EventLoader(text)  # the reader refuses control characters here
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, max(exc.position, 0)) + 1
-        raise YamlProblem(f"character {chr(exc.character)!r} is not allowed in YAML; remove it "
-                          "(or write it as an escape in a double-quoted string)", line) from None
-    loader.max_depth = max_depth
+        raise _reader_problem(text, exc) from None
     try:
-        try:
-            node = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            msg = " ".join(x for x in (exc.context, exc.problem) if x) or str(exc)
-            raise YamlProblem(f"not valid YAML: {msg}", mark.line + 1 if mark else None) from None
-        except yaml.YAMLError as exc:
-            raise YamlProblem(f"not valid YAML: {exc}") from None
-        if node is None:
-            return None, {}
-        lines: dict[tuple, int] = {}
-        return _build(node, (), lines), lines
+        return _from_events(loader, max_depth)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_problem(text, exc) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        msg = " ".join(x for x in (exc.context, exc.problem) if x) or str(exc)
+        raise YamlProblem(f"not valid YAML: {msg}", mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"not valid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+_EventLoader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+
+def _reader_problem(text: str, exc: Exception) -> YamlProblem:
+    position = max(getattr(exc, "position", 0) or 0, 0)
+    line = text.count("\n", 0, position) + 1
+    char = getattr(exc, "character", None)
+    what = repr(chr(char)) if isinstance(char, int) else "a control character"
+    return YamlProblem(f"character {what} is not allowed in YAML; remove it "
+                       "(or write it as an escape in a double-quoted string)", line)
+
+
+_PLAIN_VALUES = {**dict.fromkeys(("~", "null", "Null", "NULL", ""), None),
+                 **dict.fromkeys(("true", "True", "TRUE"), True),
+                 **dict.fromkeys(("false", "False", "FALSE"), False)}
+_TEXT_TAGS = (None, "!", _STR)
+
+
+def _scalar(ev) -> Any:
+    if ev.implicit[0] and ev.tag is None:  # plain: only null and booleans are typed
+        v = ev.value
+        return _PLAIN_VALUES.get(v, v) if len(v) <= 5 else v
+    if ev.tag not in _TEXT_TAGS:
+        raise YamlProblem(f"tag {ev.tag!r} is not allowed; remove it", ev.start_mark.line + 1)
+    return ev.value
+
+
+def _from_events(loader, max_depth: int) -> tuple[Any, dict[tuple, int]]:
+    """Build plain data from the parser's events: aliases, tags other than the plain
+    ones, merge keys, duplicate keys and nesting deeper than ``max_depth`` refused."""
+    E = yaml.events
+    Scalar, SeqStart, MapStart = E.ScalarEvent, E.SequenceStartEvent, E.MappingStartEvent
+    ends = (E.SequenceEndEvent, E.MappingEndEvent)
+    skip = (E.StreamStartEvent, E.DocumentEndEvent)
+    lines: dict[tuple, int] = {}
+    # each open container: [value, path, is a mapping, pending key, key line]
+    stack: list[list[Any]] = []
+    top: list[Any] | None = None
+    root: Any = None
+    documents = 0
+    get = loader.get_event
+    while True:
+        ev = get()
+        cls = type(ev)
+        if top is not None and top[2] and top[3] is None and cls is not E.MappingEndEvent:
+            # a mapping's key: plain text, never a container, a tag or "<<"
+            line = ev.start_mark.line + 1
+            if cls is not Scalar or ev.tag not in _TEXT_TAGS:
+                if cls is E.AliasEvent:
+                    raise YamlProblem(f"aliases (*{ev.anchor}) are not allowed; write the value out in full", line)
+                raise YamlProblem("keys must be plain text (no lists, mappings or tags)", line)
+            key = ev.value
+            if key == "<<" and ev.implicit[0]:
+                raise YamlProblem("merge keys (<<) are not allowed; write the fields out", line)
+            if key in top[0]:
+                raise YamlProblem(f"key {key!r} appears twice (first on line {lines[(*top[1], key)]})", line)
+            top[3], top[4] = key, line
+            continue
+        if cls is Scalar or cls is SeqStart or cls is MapStart:
+            if top is None:
+                path: tuple = ()
+                line = ev.start_mark.line + 1
+            elif top[2]:
+                path = (*top[1], top[3])
+                line = top[4]  # a mapping's value is found at its key's line
+            else:
+                path = (*top[1], len(top[0]))
+                line = ev.start_mark.line + 1
+            if len(stack) + 1 > max_depth:
+                raise YamlProblem(f"nesting deeper than {max_depth} levels", ev.start_mark.line + 1)
+            lines[path] = line
+            if cls is Scalar:
+                value: Any = _scalar(ev)
+            elif cls is SeqStart:
+                if ev.tag not in (None, "!", _SEQ):
+                    raise YamlProblem(f"tag {ev.tag!r} is not allowed; remove it", ev.start_mark.line + 1)
+                value = []
+            else:
+                if ev.tag not in (None, "!", _MAP):
+                    raise YamlProblem(f"tag {ev.tag!r} is not allowed; remove it", ev.start_mark.line + 1)
+                value = {}
+            if top is None:
+                root = value
+            elif top[2]:
+                top[0][top[3]] = value
+                top[3] = None
+            else:
+                top[0].append(value)
+            if cls is not Scalar:
+                top = [value, path, cls is MapStart, None, None]
+                stack.append(top)
+            continue
+        if cls in ends:
+            stack.pop()
+            top = stack[-1] if stack else None
+            continue
+        if cls is E.StreamEndEvent:
+            break
+        if cls in skip:
+            continue
+        if cls is E.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise YamlProblem("not valid YAML: expected a single document in the file, but found another",
+                                  ev.start_mark.line + 1)
+            continue
+        if cls is E.AliasEvent:
+            raise YamlProblem(f"aliases (*{ev.anchor}) are not allowed; write the value out in full",
+                              ev.start_mark.line + 1)
+        raise YamlProblem(f"unsupported YAML event {cls.__name__}", ev.start_mark.line + 1)
+    return root, lines
