@@ -196,3 +196,44 @@ def test_cli_refuses_by_options_without_by():
     res = CliRunner().invoke(app, ["mitigate", str(ROOT / "scenarios/tb2/canada-2020.yaml"), "--recovery-time", "5"])
     assert res.exit_code == 1
     assert "--recovery-time and --horizon shape the --by scenarios" in res.output
+
+
+def test_quantile_plan_covers_the_trials_up_to_the_quantile():
+    # The one-part line with the embargo's length drawn uniformly from 3..11 periods.
+    # A trial of length D loses 10D - 35 widgets (worth 1000 each; none for D = 3, see
+    # the derived-stock test above), so value lost ranks trials by D. Planning at the
+    # 0.5 quantile keeps the losing trials of length up to the median D_q and needs
+    # 10 D_q - 35 more gears; with it exactly the trials of length <= D_q meet the
+    # target (every longer one still loses 10 (D - D_q)).
+    from supplychain.risk.mitigate import sample_coverage
+    from supplychain.risk.montecarlo import sample_scenarios
+
+    scen = sc.Scenario.model_validate({"name": "CA uncertain", "horizon": 30, "embargoes": [
+        {"imposed_by": ["CA"], "start": 5, "duration": 3,
+         "uncertain": {"duration": {"dist": "randint", "low": 3, "high": 12}}}]})
+    sample = sample_scenarios(line(), scen, trials=60, seed=7, quantile=0.5)
+    lengths = sorted({e.end - e.start for s in sample.scenarios for e in s.embargoes})
+    assert lengths and min(lengths) >= 4  # D = 3 loses nothing: not planned against
+    d_q = max(lengths)
+    r = mitigate(line(), sample.scenarios)
+    assert r.met
+    assert [(a.part, a.amount) for a in r.actions] == [("gear", pytest.approx(10 * d_q - 35))]
+    # the trials' own lengths, drawn again with the same seed
+    from supplychain.risk.montecarlo import draw_chunk
+    drawn = draw_chunk(scen, 30, 7, 0, 60)
+    all_lengths = drawn.stop[:, 0] - drawn.start[:, 0]
+    met = sample_coverage(sample, scen, dict(r.overrides), "units_lost<=0", seed=7)
+    assert met == int((all_lengths <= d_q).sum())
+    assert 0 < sample.beyond == int((all_lengths > d_q).sum())
+
+
+def test_cli_quantile_plans_against_monte_carlo_trials_in_80_columns():
+    res = CliRunner().invoke(app, ["mitigate", str(ROOT / "scenarios/tb2/canada-2020-uncertain.yaml"),
+                                   "--quantile", "0.9", "--trials", "100"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.stdout.split())
+    assert "Planned against" in text and "of 100 trials (seed 1)" in text and "trials meet the target" in text
+    assert max(len(x) for x in res.stdout.splitlines()) <= 80
+    bad = CliRunner().invoke(app, ["mitigate", str(ROOT / "scenarios/tb2/canada-2020-uncertain.yaml"),
+                                   "--quantile", "0.9", "--by", "country"])
+    assert bad.exit_code == 1 and "--quantile takes one uncertain scenario file" in bad.stderr

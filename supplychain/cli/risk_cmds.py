@@ -191,12 +191,20 @@ def mitigate(
     horizon: Optional[int] = typer.Option(None, "--horizon", min=1, help=f"with --by: periods simulated (default {DEFAULT_HORIZON})"),
     actions: Optional[Path] = typer.Option(None, "--actions", help="a mitigation file of candidate actions "
                                            "(default the model's mitigation:, else stock of every part)"),
+    quantile: Optional[float] = typer.Option(
+        None, "--quantile", min=0, max=1, help="with one uncertain scenario: plan against its Monte Carlo trials "
+        "up to this quantile of value lost (0.95: all but the worst 5%)"),
+    trials: int = typer.Option(200, "--trials", min=1, help="with --quantile: trials drawn"),
+    seed: int = typer.Option(1, "--seed", help="with --quantile: the seed of the draws (as monte-carlo --seed)"),
     write_plan: Optional[Path] = typer.Option(None, "--write-plan", help="write the plan as a scenario file of overrides"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     csv_file: Optional[Path] = typer.Option(None, "--csv", help=_CSV_HELP),
 ) -> None:
     """The cheapest plan of stock, capacity, second sources and faster qualification
     that meets the target in every scenario, verified by simulation.
+
+    The scenarios are the files given, every country (supplier, part) of a stress test
+    with --by, or with --quantile the Monte Carlo trials of one uncertain scenario.
 
     Solves one mixed-integer program on the stress-test LP with the candidate actions,
     re-simulates every scenario with the plan and strengthens it until the simulation
@@ -212,7 +220,24 @@ def mitigate(
     if by is None and (recovery_time is not None or horizon is not None):
         raise SupplyChainError("--recovery-time and --horizon shape the --by scenarios; a scenario file "
                                "gives its own events and horizon")
-    if by is not None:
+    sample = None
+    if quantile is not None:
+        if by is not None or len(files) != 1:
+            raise SupplyChainError("--quantile takes one uncertain scenario file, without --by")
+        if not 0 < quantile < 1:
+            raise SupplyChainError(f"--quantile {quantile:g}: give a share between 0 and 1, e.g. 0.95")
+        from supplychain.risk.montecarlo import sample_scenarios
+
+        model, base = load_any(files[0])
+        if base is None:
+            raise SupplyChainError(f"{files[0]}: a model file; --quantile needs a scenario with uncertain events")
+        sample = sample_scenarios(model, base, trials=trials, seed=seed, quantile=quantile)
+        model, scenarios = sample.model, list(sample.scenarios)
+        model_file = files[0].parent / base.model if base.model else None
+        if not scenarios:
+            out.print(f"No trial of {trials} loses anything up to the {quantile:g} quantile: no plan needed.")
+            return
+    elif by is not None:
         if len(files) != 1:
             raise SupplyChainError(f"--by {by.value} takes one model file, not {len(files)} files")
         model, scenario = load_any(files[0])
@@ -233,6 +258,18 @@ def mitigate(
             scenarios.append(sc)
     mitigation = load_mitigation(actions, model) if actions is not None else None
     result = run_mitigate(model, scenarios, target=tgt, budget=budget, mitigation=mitigation)
+    if sample is not None:
+        from dataclasses import replace
+
+        from supplychain.risk.mitigate import sample_coverage
+
+        note = (f"Planned against {len(scenarios)} of {sample.trials} trials (seed {seed}): those that lose, "
+                f"up to the {quantile:g} quantile of value lost ({sample.bound:,.0f}); "
+                f"{sample.beyond} trials beyond it are left out.")
+        if tgt is not None:
+            met = sample_coverage(sample, base, dict(result.overrides), tgt, seed=seed)
+            note += f" With the plan {met} of {sample.trials} trials meet the target."
+        result = replace(result, notes=(note, *result.notes))
     if write_plan is not None or csv_file is not None:
         from supplychain.io.write import plan_file_bytes
 

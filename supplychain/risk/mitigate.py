@@ -75,6 +75,7 @@ __all__ = [
     "greedy_plan",
     "mitigate",
     "plan_overrides",
+    "sample_coverage",
 ]
 
 _MAX_WINDOWS = 8
@@ -1189,6 +1190,29 @@ def mitigate(
     return MitigationResult(target=None if tgt is None else str(tgt), budget=budget, actions=actions,
                             scenarios=outcomes, method=method, rounds=rounds, overrides=overrides,
                             marginal=margins, notes=tuple(notes))
+
+
+def sample_coverage(sample, scenario: Scenario, overrides: dict, target: str | Target, *, seed: int,
+                    horizon: int | None = None) -> int:
+    """How many of ``sample``'s trials (the draws of :func:`~supplychain.risk.montecarlo.sample_scenarios`
+    with ``seed``) meet ``target`` once ``overrides`` (a plan's) are applied."""
+    from supplychain.risk.montecarlo import trial_runs
+
+    tgt = Target.parse(target)
+    model = apply(sample.model, overrides) if overrides else sample.model
+    plain = scenario.model_copy(update={"overrides": {}})
+    outs = trial_runs(model, plain, trials=sample.trials, seed=seed,
+                      horizon=scenario.horizon if horizon is None else horizon)
+    met = 0
+    for c in outs:
+        if tgt.kind == "units_lost":
+            ok = c.units_lost.sum(axis=1) <= tgt.bound + _TOL
+        elif tgt.kind == "value_lost":
+            ok = c.value_lost.sum(axis=1) <= tgt.bound * (1 + 1e-9) + _TOL
+        else:
+            ok = np.all(np.isnan(c.time_to_survive) | (c.time_to_survive >= tgt.bound), axis=1)
+        met += int(ok.sum())
+    return met
 
 
 def _outcome(sc: Scenario, before, after, target: Target | None) -> ScenarioOutcome:

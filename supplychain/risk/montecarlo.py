@@ -53,7 +53,8 @@ from supplychain.io.trials_out import TrialsWriter
 from supplychain.model.schema import Disruption, Distribution, Embargo, Model, Scenario
 
 __all__ = ["CHUNK", "chunk_size", "MonteCarloResult", "LossStats", "EndItemRisk", "Driver", "monte_carlo", "draw_chunk",
-           "run_chunk", "trial_scenario", "trial_columns", "trial_rows"]
+           "run_chunk", "trial_scenario", "trial_columns", "trial_rows", "sample_scenarios", "TrialSample",
+           "trial_runs"]
 
 #: trials per chunk at the least: one batched simulation, one seed stream
 CHUNK = 64
@@ -511,6 +512,72 @@ def _aggregate(scenario: Scenario, chunks: list[ChunkOut], *, seed: int, chunk: 
         drivers.append(_driver(f"{label} above its median", "quantity", total, above))
     return MonteCarloResult(scenario.name, n, seed, chunk, horizon, period, level, out, LossStats.of(total, level),
                             tuple(drivers), stopped_early)
+
+
+# --- a sample of trials to plan against -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrialSample:
+    """The drawn trials a plan is made against (see :func:`sample_scenarios`)."""
+
+    model: Model  # the model as the scenario's overrides change it
+    scenarios: tuple[Scenario, ...]  # plain trials that lose, at or below the quantile's loss
+    trials: int
+    quantile: float
+    bound: float  # value lost at the quantile (an observed trial's)
+    losing: int  # trials that lose anything without a plan
+    beyond: int  # trials beyond the quantile's loss: left out of the plan
+
+
+def trial_runs(model: Model, scenario: Scenario, *, trials: int, seed: int, horizon: int) -> list[ChunkOut]:
+    """The chunks of ``trials`` trials of ``scenario`` (its overrides already in
+    ``model``), drawn as :func:`monte_carlo` draws them with ``seed``."""
+    size = chunk_size(len(model.parts))
+    return [run_chunk(model, scenario, horizon, seed, c, min(size, trials - c * size))
+            for c in range(math.ceil(trials / size))]
+
+
+def sample_scenarios(model: Model, scenario: Scenario, *, trials: int = 200, seed: int = 1, quantile: float = 0.95,
+                     horizon: int | None = None, limit: int = 24) -> TrialSample:
+    """Draw ``trials`` trials of an uncertain scenario (the same draws as
+    :func:`monte_carlo` with ``seed``) and keep, as plain scenarios, those that lose
+    value without a plan but no more than the ``quantile`` of value lost: a plan that
+    meets its target in all of them protects against every trial but the worst
+    ``1 - quantile`` share. Identical trials count once; beyond ``limit`` kept trials,
+    an even spread over their ranked losses (the worst always in) stands for them."""
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile {quantile!r} must lie between 0 and 1 (0.95 for the worst 5% left out)")
+    if trials < 1:
+        raise ValueError(f"trials {trials!r} must be at least 1")
+    from supplychain.model.checks import check_scenario
+    from supplychain.network import compile_network
+    from supplychain.network.whatif import apply
+
+    horizon = scenario.horizon if horizon is None else horizon
+    derived = apply(model, scenario.overrides) if scenario.overrides else model
+    problems = check_scenario(compile_network(derived).vocabulary, scenario, horizon=horizon)
+    if problems:
+        raise ModelError(problems)
+    plain = scenario.model_copy(update={"overrides": {}})
+    outs = trial_runs(derived, plain, trials=trials, seed=seed, horizon=horizon)
+    draws = {c.index: c.draws for c in outs}
+    where = [(c.index, t) for c in outs for t in range(len(c.units_lost))]
+    x = np.concatenate([c.value_lost.sum(axis=1) for c in outs])
+    bound = float(np.quantile(x, quantile, method="inverted_cdf"))
+    ranked = sorted((i for i in range(len(x)) if 0 < x[i] <= bound), key=lambda i: (-x[i], i))
+    kept: list[Scenario] = []
+    seen: set[str] = set()
+    for i in ranked:
+        c, t = where[i]
+        sc = trial_scenario(plain, draws[c], t, name=f"trial {i + 1}", model=derived)
+        key = sc.model_copy(update={"name": None}).model_dump_json()
+        if key not in seen:
+            seen.add(key)
+            kept.append(sc)
+    if len(kept) > limit:
+        kept = [kept[j] for j in sorted({int(round(v)) for v in np.linspace(0, len(kept) - 1, limit)})]
+    return TrialSample(derived, tuple(kept), len(x), quantile, bound, int((x > 0).sum()), int((x > bound).sum()))
 
 
 # --- executors --------------------------------------------------------------------------
