@@ -137,7 +137,7 @@ def read_data(path: str | Path) -> tuple[Any, dict[tuple, int]]:
             raise ModelError(f"nesting deeper than {MAX_DEPTH} levels", file=where)
         return data, {}
     try:
-        return read_yaml(text, max_depth=MAX_DEPTH)
+        return read_yaml(text, max_depth=MAX_DEPTH, lines=False)
     except YamlProblem as exc:
         raise ModelError(f"{'line %d: ' % exc.line if exc.line else ''}{exc.message}", file=where) from None
 
@@ -174,7 +174,7 @@ def model_from_data(data: Any, *, file: str | None = None, lines: dict[tuple, in
     (:func:`supplychain.model.validate.validate_model`); each problem names ``file``
     and, for YAML, its line.
     """
-    lines = lines or {}
+    lines = {} if lines is None else lines
     if not isinstance(data, dict):
         raise ModelError([Problem("a model file must be a mapping of fields (home, suppliers, parts, demand)", prefix, file)])
     model, problems = validate_model(data)
@@ -283,7 +283,7 @@ def load_scenario(path: str | Path, *, root: str | Path | None = None) -> tuple[
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ModelWarning)
             base = load_model(model_path)
-        model_lines = {} if model_path.suffix.lower() == ".json" else read_data(model_path)[1]
+        model_lines: list = []  # the model file's lines, read only when a problem needs them
 
         def relocate(p: Problem) -> Problem:
             # a problem inside the overrides is the scenario's: point at its line there;
@@ -292,7 +292,9 @@ def load_scenario(path: str | Path, *, root: str | Path | None = None) -> tuple[
                 line = _line(lines, ("overrides", *p.path))
                 return Problem(p.message + " (set by this scenario's overrides)", ("overrides", *p.path),
                                f"{where}:{line}" if line else where)
-            line = _line(model_lines, p.path) if model_lines else None
+            if not model_lines:
+                model_lines.append({} if model_path.suffix.lower() == ".json" else read_data(model_path)[1])
+            line = _line(model_lines[0], p.path) if model_lines[0] else None
             return Problem(p.message, p.path, f"{model_path}:{line}" if line else str(model_path))
 
         try:

@@ -15,11 +15,12 @@ several times faster) where it is installed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
-__all__ = ["YamlProblem", "read_yaml"]
+__all__ = ["LazyLines", "YamlProblem", "read_yaml"]
 
 
 class YamlProblem(Exception):
@@ -31,12 +32,42 @@ class YamlProblem(Exception):
         self.line = line
 
 
-def read_yaml(text: str, *, max_depth: int = 64) -> tuple[Any, dict[tuple, int]]:
+class _Again(Exception):
+    """Raised where a message needs the lines that were not tracked: parse again with them."""
+
+
+class LazyLines(Mapping):
+    """The path -> line map of a YAML text, built by a second parse on first use: a
+    valid file, whose lines nobody asks for, is parsed once without them."""
+
+    def __init__(self, text: str, max_depth: int) -> None:
+        self._text, self._depth, self._map = text, max_depth, None
+
+    def _lines(self) -> dict[tuple, int]:
+        if self._map is None:
+            self._map = read_yaml(self._text, max_depth=self._depth)[1]
+        return self._map
+
+    def __getitem__(self, key: tuple) -> int:
+        return self._lines()[key]
+
+    def __iter__(self):
+        return iter(self._lines())
+
+    def __len__(self) -> int:
+        return len(self._lines())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._lines()
+
+
+def read_yaml(text: str, *, max_depth: int = 64, lines: bool = True) -> tuple[Any, Mapping[tuple, int]]:
     """Parse one YAML document; return the data and a map of path -> line number.
 
     The events come from libyaml (PyYAML's C parser) where it is installed, else from
     PyYAML's Python parser; the data is built from them here, with the same guards
-    either way.
+    either way. With ``lines=False`` the map is a :class:`LazyLines`, built by a
+    second parse only when something asks for a line.
 
     >>> data, lines = read_yaml("home: NO\\nparts:\\n  '012': {stock: 012}\\n")
     >>> data
@@ -49,6 +80,12 @@ def read_yaml(text: str, *, max_depth: int = 64) -> tuple[Any, dict[tuple, int]]
     except yaml.reader.ReaderError as exc:
         raise _reader_problem(text, exc) from None
     try:
+        if not lines:
+            try:
+                data, _ = _from_events(loader, max_depth, track=False)
+            except _Again:
+                return read_yaml(text, max_depth=max_depth)
+            return data, LazyLines(text, max_depth)
         return _from_events(loader, max_depth)
     except yaml.reader.ReaderError as exc:
         raise _reader_problem(text, exc) from None
@@ -90,7 +127,7 @@ def _scalar(ev) -> Any:
     return ev.value
 
 
-def _from_events(loader, max_depth: int) -> tuple[Any, dict[tuple, int]]:
+def _from_events(loader, max_depth: int, *, track: bool = True) -> tuple[Any, dict[tuple, int]]:
     """Build plain data from the parser's events: aliases, tags other than the plain
     ones, merge keys, duplicate keys and nesting deeper than ``max_depth`` refused."""
     E = yaml.events
@@ -118,22 +155,25 @@ def _from_events(loader, max_depth: int) -> tuple[Any, dict[tuple, int]]:
             if key == "<<" and ev.implicit[0]:
                 raise YamlProblem("merge keys (<<) are not allowed; write the fields out", line)
             if key in top[0]:
+                if not track:
+                    raise _Again
                 raise YamlProblem(f"key {key!r} appears twice (first on line {lines[(*top[1], key)]})", line)
             top[3], top[4] = key, line
             continue
         if cls is Scalar or cls is SeqStart or cls is MapStart:
-            if top is None:
+            if not track:
                 path: tuple = ()
-                line = ev.start_mark.line + 1
+            elif top is None:
+                path = ()
+                lines[path] = ev.start_mark.line + 1
             elif top[2]:
                 path = (*top[1], top[3])
-                line = top[4]  # a mapping's value is found at its key's line
+                lines[path] = top[4]  # a mapping's value is found at its key's line
             else:
                 path = (*top[1], len(top[0]))
-                line = ev.start_mark.line + 1
+                lines[path] = ev.start_mark.line + 1
             if len(stack) + 1 > max_depth:
                 raise YamlProblem(f"nesting deeper than {max_depth} levels", ev.start_mark.line + 1)
-            lines[path] = line
             if cls is Scalar:
                 value: Any = _scalar(ev)
             elif cls is SeqStart:
