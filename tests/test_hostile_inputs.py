@@ -208,3 +208,16 @@ def test_full_stdout_is_one_line_and_exit_1(tmp_path):
                           stdout=open("/dev/full", "w"), stderr=subprocess.PIPE, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "No space left on device" in proc.stderr
+
+
+def test_did_you_mean_over_many_unknown_references_still_finds_the_typo():
+    # 5,000 unknown references against 100,000 parts compared each with every part
+    # (quadratic, minutes); the hint now looks at the neighbours in spelling order
+    # and reversed spelling order, and still finds a typo at either end
+    from supplychain.model.countries import close_matches
+
+    parts = {f"P{i:06d}": None for i in range(100_000)}
+    assert close_matches("P004999x", parts) == "P004999"   # a letter too many at the end
+    assert close_matches("X004999", parts) == "P004999"    # the first letter wrong
+    assert close_matches("p004999", parts) == "P004999"    # case only
+    assert close_matches("wescm", ["wescam", "rotax"]) == "wescam"

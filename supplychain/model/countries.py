@@ -107,11 +107,53 @@ def builtin_groups() -> dict[str, BuiltinGroup]:
 GROUPS_VALID_AS_OF: str = _load()[0]
 
 
+#: beyond this many candidates a hint looks only at a shortlist (see close_matches)
+_SHORTLIST = 256
+#: ... of this many neighbours each side, in spelling order and in reversed spelling
+_NEIGHBOURS = 64
+_INDEX: dict[int, tuple[object, list[str], list[str], dict[str, str]]] = {}
+
+
+def _index(candidates) -> tuple[list[str], list[str], dict[str, str]]:
+    """The candidates sorted, sorted by their reversed spelling, and by lower case; kept
+    for the last few candidate collections (a model's parts), so that many hints
+    against one model index it once."""
+    key = id(candidates)
+    hit = _INDEX.get(key)
+    if hit is not None and hit[0] is candidates:
+        return hit[1], hit[2], hit[3]
+    cands = [str(c) for c in candidates]
+    built = (sorted(cands), sorted(c[::-1] for c in cands), {c.lower(): c for c in reversed(cands)})
+    if len(_INDEX) >= 4:
+        _INDEX.pop(next(iter(_INDEX)))
+    _INDEX[key] = (candidates, *built)
+    return built
+
+
 def close_matches(word: str, candidates: Iterable[str]) -> str | None:
-    """The candidate a typo most likely meant, for 'did you mean' hints."""
-    cands = list(candidates)
+    """The candidate a typo most likely meant, for 'did you mean' hints.
+
+    Among many candidates (a 100k-part model) only a shortlist is compared: the
+    neighbours of ``word`` in spelling order and in reversed spelling order (a typo
+    keeps either the start or the end), so 5,000 unknown references cost seconds,
+    not minutes.
+
+    >>> close_matches("wescm", ["wescam", "rotax", "baykar"])
+    'wescam'
+    """
+    import bisect
+
+    if not isinstance(candidates, (list, tuple, dict, set, frozenset)) and not hasattr(candidates, "keys"):
+        candidates = list(candidates)
+    if len(candidates) <= _SHORTLIST:
+        cands = [str(c) for c in candidates]
+        low = {c.lower(): c for c in reversed(cands)}
+    else:
+        fwd, rev, low = _index(candidates)
+        i, j = bisect.bisect_left(fwd, word), bisect.bisect_left(rev, word[::-1])
+        cands = (fwd[max(i - _NEIGHBOURS, 0):i + _NEIGHBOURS]
+                 + [c[::-1] for c in rev[max(j - _NEIGHBOURS, 0):j + _NEIGHBOURS]])
     hit = difflib.get_close_matches(word, cands, n=1, cutoff=0.6)
     if hit:
         return hit[0]
-    low = {c.lower(): c for c in cands}
     return low.get(word.lower())
