@@ -221,3 +221,11 @@ def test_did_you_mean_over_many_unknown_references_still_finds_the_typo():
     assert close_matches("X004999", parts) == "P004999"    # the first letter wrong
     assert close_matches("p004999", parts) == "P004999"    # case only
     assert close_matches("wescm", ["wescam", "rotax"]) == "wescam"
+
+
+def test_control_character_after_non_ascii_text_names_its_own_line(tmp_path):
+    # libyaml counts bytes: a line number counted over characters came out too high
+    bad = tmp_path / "m.yaml"
+    bad.write_text('name: "Überflügel ÄÖÜ äöü ß"\nhome: TR\n# éééééééééééééééééééé\nx: a\x01b\n', encoding="utf-8")
+    result = run("validate", str(bad))
+    assert result.exit_code == 1 and "line 4: character '\\x01' is not allowed" in said(result)

@@ -177,3 +177,16 @@ def test_replaced_output_keeps_its_permissions(tmp_path):
     os.chmod(target, 0o640)
     write_file(target, b"new")
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
+
+
+def test_trials_file_keeps_its_mode_and_a_failed_open_leaves_no_temp(tmp_path):
+    from supplychain.io.trials_out import TrialsWriter
+
+    target = tmp_path / "trials.csv"
+    target.write_text("old\n", encoding="utf-8")
+    os.chmod(target, 0o644)
+    with TrialsWriter(target, ["a"], ["int"]) as w:
+        w.write([[1]])
+    assert target.read_text(encoding="utf-8") == "a\n1\n"
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o644
+    assert leftovers(tmp_path) == []

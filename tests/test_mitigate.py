@@ -222,7 +222,7 @@ def test_quantile_plan_covers_the_trials_up_to_the_quantile():
     from supplychain.risk.montecarlo import draw_chunk
     drawn = draw_chunk(scen, 30, 7, 0, 60)
     all_lengths = drawn.stop[:, 0] - drawn.start[:, 0]
-    met = sample_coverage(sample, scen, dict(r.overrides), "units_lost<=0", seed=7)
+    met = sample_coverage(sample, scen, r, seed=7)
     assert met == int((all_lengths <= d_q).sum())
     assert 0 < sample.beyond == int((all_lengths > d_q).sum())
 
@@ -237,3 +237,21 @@ def test_cli_quantile_plans_against_monte_carlo_trials_in_80_columns():
     bad = CliRunner().invoke(app, ["mitigate", str(ROOT / "scenarios/tb2/canada-2020-uncertain.yaml"),
                                    "--quantile", "0.9", "--by", "country"])
     assert bad.exit_code == 1 and "--quantile takes one uncertain scenario file" in bad.stderr
+
+
+def test_trim_keeps_a_buffer_used_up_in_the_first_period():
+    # Lead time 0 and no gear in stock; CA stops gears in period 0 alone, so period 0's
+    # 10 widgets need a bought buffer of 10 gears. Stock is recorded at each period's
+    # end: the buffer is 0 after period 0 and refilled after, a path that never falls
+    # below its first value. The trim must still see the buffer drawn, not drop it.
+    from supplychain.risk.mitigate import _Runner, _trim, candidate_options
+
+    model = sc.apply(line(), {"parts": {"gear": {"stock": 0, "sources": [{"supplier": "xcorp"}]}}})
+    scen = sc.Scenario(name="CA 1", horizon=10, embargoes=[sc.Embargo(imposed_by=["CA"], start=0, end=1)])
+    assert sc.simulate(model, scen).units_lost == pytest.approx(10.0)  # period 0's widgets
+    options = candidate_options(model, None, horizon=10)
+    gear = next(o for o in options if o.kind == "stock" and o.part == "gear")
+    run = _Runner(model, [scen], None, options)
+    assert run.simulate({gear: 10.0})[0].units_lost == pytest.approx(0.0)
+    trimmed = _trim(run, Target.parse("units_lost<=0"), {gear: 10.0})
+    assert trimmed.get(gear, 0.0) == pytest.approx(10.0, rel=2e-2)

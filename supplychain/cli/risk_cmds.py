@@ -220,7 +220,7 @@ def mitigate(
     if by is None and (recovery_time is not None or horizon is not None):
         raise SupplyChainError("--recovery-time and --horizon shape the --by scenarios; a scenario file "
                                "gives its own events and horizon")
-    sample = None
+    sample = base = None
     if quantile is not None:
         if by is not None or len(files) != 1:
             raise SupplyChainError("--quantile takes one uncertain scenario file, without --by")
@@ -235,7 +235,12 @@ def mitigate(
         model, scenarios = sample.model, list(sample.scenarios)
         model_file = files[0].parent / base.model if base.model else None
         if not scenarios:
-            out.print(f"No trial of {trials} loses anything up to the {quantile:g} quantile: no plan needed.")
+            note = f"No trial of {trials} loses anything up to the {quantile:g} quantile: no plan needed."
+            if as_json:
+                print_json({"target": tgt, "budget": budget, "actions": [], "total_cost": 0.0, "met": True,
+                            "notes": [note]})
+            else:
+                out.print(note)
             return
     elif by is not None:
         if len(files) != 1:
@@ -267,13 +272,14 @@ def mitigate(
                 f"up to the {quantile:g} quantile of value lost ({sample.bound:,.0f}); "
                 f"{sample.beyond} trials beyond it are left out.")
         if tgt is not None:
-            met = sample_coverage(sample, base, dict(result.overrides), tgt, seed=seed)
+            met = sample_coverage(sample, base, result, seed=seed, mitigation=mitigation)
             note += f" With the plan {met} of {sample.trials} trials meet the target."
         result = replace(result, notes=(note, *result.notes))
     if write_plan is not None or csv_file is not None:
         from supplychain.io.write import plan_file_bytes
 
-        plan = ([(write_plan, plan_file_bytes(write_plan, result, scenarios=scenarios, model_file=model_file))]
+        planned = [base] if sample is not None else scenarios  # the uncertain scenario, not one trial
+        plan = ([(write_plan, plan_file_bytes(write_plan, result, scenarios=planned, model_file=model_file))]
                 if write_plan is not None else [])
         write_rows(csv_file, result.table(), files=plan)
         if write_plan is not None:

@@ -31,7 +31,7 @@ from typing import Self
 
 from supplychain.errors import SupplyChainError
 
-__all__ = ["Outputs", "check_target", "exit_on_signals", "open_temp", "write_file"]
+__all__ = ["Outputs", "check_target", "exit_on_signals", "keep_mode", "open_temp", "write_file"]
 
 
 def check_target(path: str | Path) -> Path:
@@ -84,14 +84,21 @@ def _write_temp(target: Path, payload: bytes) -> Path:
     return tmp
 
 
-def _keep_mode(target: Path, tmp: Path) -> None:
+def _read_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()  # read once: setting it is process-wide
+
+
+def keep_mode(target: Path, tmp: Path) -> None:
     """A replaced file keeps its permissions; a new one gets the usual ones (umask)."""
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
+        mode = 0o666 & ~_UMASK
     os.chmod(tmp, mode)
 
 
@@ -126,12 +133,13 @@ class Outputs:
 
     def add(self, path: str | Path, payload: bytes) -> None:
         path = Path(path)
-        if any(p == path for p, _, _ in self._pending):
-            raise SupplyChainError(f"{path}: named twice as an output of one run; give each output its own file")
         target = check_target(path)
+        real = os.path.realpath(target)
+        if any(p == path or os.path.realpath(t) == real for p, t, _ in self._pending):
+            raise SupplyChainError(f"{path}: named twice as an output of one run; give each output its own file")
         try:
             tmp = _write_temp(target, payload)
-            _keep_mode(target, tmp)
+            keep_mode(target, tmp)
         except OSError as exc:
             raise _fail(path, exc) from None
         self._pending.append((path, target, tmp))
@@ -139,7 +147,9 @@ class Outputs:
     def add_written(self, path: str | Path, tmp: Path) -> None:
         """A temporary file the caller wrote itself (see :func:`open_temp`)."""
         path = Path(path)
-        self._pending.append((path, check_target(path), tmp))
+        target = check_target(path)
+        keep_mode(target, tmp)
+        self._pending.append((path, target, tmp))
 
     def __exit__(self, kind, exc, tb) -> None:
         try:

@@ -105,7 +105,10 @@ _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.o
 
 def _reader_problem(text: str, exc: Exception) -> YamlProblem:
     position = max(getattr(exc, "position", 0) or 0, 0)
-    line = text.count("\n", 0, position) + 1
+    if _EventLoader is yaml.SafeLoader:  # a character offset
+        line = text.count("\n", 0, position) + 1
+    else:  # libyaml counts bytes
+        line = text.encode("utf-8", "surrogatepass")[:position].count(b"\n") + 1
     char = getattr(exc, "character", None)
     what = repr(chr(char)) if isinstance(char, int) else "a control character"
     return YamlProblem(f"character {what} is not allowed in YAML; remove it "

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from supplychain.errors import SupplyChainError
+from supplychain.io.output import keep_mode
 
 __all__ = ["TrialsWriter"]
 
@@ -47,6 +48,18 @@ class TrialsWriter:
         fd, tmp = tempfile.mkstemp(dir=self.target.parent if str(self.target.parent) else ".",
                                    prefix=f".{self.target.name}.", suffix=".tmp")
         self.tmp = Path(tmp)
+        try:
+            self._open(fd)
+        except BaseException:
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the file object owns it and closed it
+            self.tmp.unlink(missing_ok=True)
+            raise
+        return self
+
+    def _open(self, fd: int) -> None:
         if self.parquet:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -59,7 +72,6 @@ class TrialsWriter:
             self._fh = os.fdopen(fd, "w", newline="", encoding="utf-8")
             self._csv = csv.writer(self._fh, lineterminator="\n")
             self._csv.writerow(self.header)
-        return self
 
     def write(self, rows: list[list[Any]]) -> None:
         if not rows:
@@ -84,6 +96,7 @@ class TrialsWriter:
             os.fsync(fh.fileno())
             fh.close()
             if kind is None:
+                keep_mode(self.target, self.tmp)
                 os.replace(self.tmp, self.target)
         finally:
             self.tmp.unlink(missing_ok=True)

@@ -867,9 +867,13 @@ def _cost(plan: dict[Option, float]) -> float:
     return float(sum(o.unit_cost * a for o, a in plan.items() if a > 0))
 
 
-def _drawn(path: np.ndarray) -> bool:
-    """Whether a stock path falls below where it starts."""
-    return bool(len(path)) and float(path.min()) < float(path[0]) - 1e-9 * (1.0 + abs(float(path[0])))
+def _drawn(path: np.ndarray, start: float) -> bool:
+    """Whether a stock path (recorded at each period's end) falls below ``start``, the
+    stock the run begins with, or below its own first value."""
+    if not len(path):
+        return False
+    level = min(start, float(path[0]))
+    return float(path.min()) < level - 1e-9 * (1.0 + abs(level)) or float(path[0]) < start - 1e-9 * (1.0 + abs(start))
 
 
 def _cut_spare(run: _Runner, target: Target, plan: dict[Option, float], keep: Option | None) -> dict[Option, float]:
@@ -913,8 +917,8 @@ def _trim(run: _Runner, target: Target, plan: dict[Option, float], *, polish: bo
     where: dict[Option, list[int]] = {}
     for o in plan:
         if o.kind == "stock":
-            where[o] = [k for k, r in enumerate(paths)
-                        if r.stock is not None and _drawn(r.stock[o.part])]
+            where[o] = [k for k, r in enumerate(paths) if r.stock is not None and _drawn(
+                r.stock[o.part], run.groups[overrides_key(run.scenarios[k].overrides)].parts[o.part].stock + plan[o])]
     total = _cost(plan)
     for o in sorted((o for o, a in plan.items() if a > 0 and o is not keep), key=lambda o: -o.unit_cost * plan[o]):
         sub = run.subset(where[o]) if o in where else run
@@ -1120,6 +1124,7 @@ def mitigate(
     results = before
     rounds = 0
     short_before = math.inf
+    tried_repair = repaired = False
     for rounds in range(1, max_rounds + 1):
         _, amounts, _, message = _solve(scns, options, tgt, budget, uplift)
         if amounts is None:
@@ -1139,14 +1144,18 @@ def mitigate(
             up = uplift.setdefault(k, {})
             for part, x in need.items():
                 up[part] = up.get(part, 0.0) + x
-        # a cut that no longer halves the shortfall: repair by simulation instead
+        # a cut that no longer halves the shortfall: repair by simulation (buying the
+        # binding parts' stock); where that fails, the program goes on with its cuts
         short = sum(sum(n.values()) for n in needs.values())
-        if short > 0.5 * short_before:
-            break
+        if short > 0.5 * short_before and not tried_repair:
+            tried_repair = True
+            fixed = _greedy(run, tgt, 4 * max_rounds, start=plan, per_period=True)
+            if fixed is not None:
+                plan, results, repaired = fixed, run.simulate(fixed), True
+                break
         short_before = short
-    method = "milp"
-    repaired = False
-    if plan is not None and budget is None and not _met(tgt, results):
+    method = "milp, repaired by simulation" if repaired else "milp"
+    if plan is not None and budget is None and not _met(tgt, results) and not tried_repair:
         fixed = _greedy(run, tgt, 4 * max_rounds, start=plan, per_period=True)
         if fixed is not None:
             plan, results, repaired = fixed, run.simulate(fixed), True
@@ -1163,6 +1172,8 @@ def mitigate(
         if trim_run is not run and not _met(tgt, res):
             t = _trim(run, tgt, p)
             res = run.simulate(t)
+        if not _met(tgt, res):  # a cut that only a scenario left out of a trial needed
+            return p, run.simulate(p)
         return t, res
 
     if plan is not None and budget is None and trim and _met(tgt, results) and (rounds > 1 or repaired):
@@ -1192,27 +1203,28 @@ def mitigate(
                             marginal=margins, notes=tuple(notes))
 
 
-def sample_coverage(sample, scenario: Scenario, overrides: dict, target: str | Target, *, seed: int,
-                    horizon: int | None = None) -> int:
-    """How many of ``sample``'s trials (the draws of :func:`~supplychain.risk.montecarlo.sample_scenarios`
-    with ``seed``) meet ``target`` once ``overrides`` (a plan's) are applied."""
-    from supplychain.risk.montecarlo import trial_runs
+def sample_coverage(sample, scenario: Scenario, result: MitigationResult, *, seed: int,
+                    mitigation: Mitigation | None = None, horizon: int | None = None) -> int:
+    """How many of ``sample``'s trials (the draws of
+    :func:`~supplychain.risk.montecarlo.sample_scenarios` with ``seed``) meet the
+    result's target once its plan is applied to each trial's own model (a trial's drawn
+    stock plus the bought buffer, as in the plan)."""
+    from supplychain.risk.montecarlo import chunk_size, draw_chunk, trial_scenario
 
-    tgt = Target.parse(target)
-    model = apply(sample.model, overrides) if overrides else sample.model
+    tgt = Target.parse(result.target)
+    H = scenario.horizon if horizon is None else horizon
+    options = candidate_options(sample.model, mitigation, horizon=H)
+    by_key = {(o.kind, o.part, o.supplier, o.alternate): o for o in options}
+    plan = {by_key[(a.kind, a.part, a.supplier, a.alternate)]: a.amount for a in result.actions}
     plain = scenario.model_copy(update={"overrides": {}})
-    outs = trial_runs(model, plain, trials=sample.trials, seed=seed,
-                      horizon=scenario.horizon if horizon is None else horizon)
-    met = 0
-    for c in outs:
-        if tgt.kind == "units_lost":
-            ok = c.units_lost.sum(axis=1) <= tgt.bound + _TOL
-        elif tgt.kind == "value_lost":
-            ok = c.value_lost.sum(axis=1) <= tgt.bound * (1 + 1e-9) + _TOL
-        else:
-            ok = np.all(np.isnan(c.time_to_survive) | (c.time_to_survive >= tgt.bound), axis=1)
-        met += int(ok.sum())
-    return met
+    size = chunk_size(len(sample.model.parts))
+    trials = []
+    for c in range(math.ceil(sample.trials / size)):
+        n = min(size, sample.trials - c * size)
+        draws = draw_chunk(plain, H, seed, c, n)
+        trials += [trial_scenario(plain, draws, t, model=sample.model) for t in range(n)]
+    run = _Runner(sample.model, trials, mitigation, options)
+    return sum(1 for r in run.simulate(plan) if tgt.met(r))
 
 
 def _outcome(sc: Scenario, before, after, target: Target | None) -> ScenarioOutcome:
