@@ -230,3 +230,11 @@ def test_control_character_after_non_ascii_text_names_its_own_line(tmp_path):
     bad.write_text('name: "Überflügel ÄÖÜ äöü ß"\nhome: TR\n# éééééééééééééééééééé\nx: a\x01b\n', encoding="utf-8")
     result = run("validate", str(bad))
     assert result.exit_code == 1 and "line 4: character '\\x01' is not allowed" in said(result)
+
+
+def test_generate_into_a_folder_named_like_markup(tmp_path):
+    # generate -o 'out/[/x]' crashed (a rich MarkupError) after writing its files
+    folder = tmp_path / "out" / "[/x]"
+    result = run("generate", "-n", "100", "-o", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert (folder / "model.json").exists() and str(folder / "model.json") in said(result)
