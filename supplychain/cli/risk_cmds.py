@@ -262,13 +262,18 @@ def mitigate(
             model_file = model_file or (f.parent / sc.model if sc.model else None)
             scenarios.append(sc)
     mitigation = load_mitigation(actions, model) if actions is not None else None
-    result = run_mitigate(model, scenarios, target=tgt, budget=budget, mitigation=mitigation)
+    if sample is not None:
+        from supplychain.risk.mitigate import mitigate_sample
+
+        result = mitigate_sample(sample, target=tgt, budget=budget, mitigation=mitigation)
+    else:
+        result = run_mitigate(model, scenarios, target=tgt, budget=budget, mitigation=mitigation)
     if sample is not None:
         from dataclasses import replace
 
         from supplychain.risk.mitigate import sample_coverage
 
-        note = (f"Planned against {len(scenarios)} of {sample.trials} trials (seed {seed}): those that lose, "
+        note = (f"Planned against {len(result.scenarios)} of {sample.trials} trials (seed {seed}): those that lose, "
                 f"up to the {quantile:g} quantile of value lost ({sample.bound:,.0f}); "
                 f"{sample.beyond} trials beyond it are left out.")
         if tgt is not None:

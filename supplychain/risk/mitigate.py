@@ -75,6 +75,7 @@ __all__ = [
     "greedy_plan",
     "mitigate",
     "plan_overrides",
+    "mitigate_sample",
     "sample_coverage",
 ]
 
@@ -1203,6 +1204,39 @@ def mitigate(
                             marginal=margins, notes=tuple(notes))
 
 
+def _plan_of(result: MitigationResult, options: list[Option]) -> dict[Option, float]:
+    """A result's actions as the plan of the candidate options they came from."""
+    by_key = {(o.kind, o.part, o.supplier, o.alternate): o for o in options}
+    return {by_key[(a.kind, a.part, a.supplier, a.alternate)]: a.amount for a in result.actions}
+
+
+def mitigate_sample(sample, *, target: str | Target | None = "units_lost<=0", budget: float | None = None,
+                    mitigation: Mitigation | None = None, rounds: int = 3, **kw: Any) -> MitigationResult:
+    """:func:`mitigate` over a Monte Carlo sample
+    (:func:`~supplychain.risk.montecarlo.sample_scenarios`): plan against its spread
+    of trials, simulate every eligible trial with the plan, add those still short
+    (the worst first) and plan again, at most ``rounds`` times."""
+    scenarios = list(sample.scenarios)
+    result = mitigate(sample.model, scenarios, target=target, budget=budget, mitigation=mitigation, **kw)
+    if target is None or not sample.eligible:
+        return result
+    tgt = Target.parse(target)
+    H = max(s.horizon for s in sample.eligible)
+    options = candidate_options(sample.model, mitigation, horizon=H)
+    run = _Runner(sample.model, list(sample.eligible), mitigation, options)
+    for _ in range(rounds - 1):
+        if not result.met:
+            break
+        short = [sc for sc, r in zip(sample.eligible, run.simulate(_plan_of(result, options))) if not tgt.met(r)]
+        names = {s.name for s in scenarios}
+        add = [sc for sc in short if sc.name not in names][:max(4, len(scenarios) // 2)]
+        if not add:
+            break
+        scenarios += add
+        result = mitigate(sample.model, scenarios, target=target, budget=budget, mitigation=mitigation, **kw)
+    return result
+
+
 def sample_coverage(sample, scenario: Scenario, result: MitigationResult, *, seed: int,
                     mitigation: Mitigation | None = None, horizon: int | None = None) -> int:
     """How many of ``sample``'s trials (the draws of
@@ -1214,8 +1248,7 @@ def sample_coverage(sample, scenario: Scenario, result: MitigationResult, *, see
     tgt = Target.parse(result.target)
     H = scenario.horizon if horizon is None else horizon
     options = candidate_options(sample.model, mitigation, horizon=H)
-    by_key = {(o.kind, o.part, o.supplier, o.alternate): o for o in options}
-    plan = {by_key[(a.kind, a.part, a.supplier, a.alternate)]: a.amount for a in result.actions}
+    plan = _plan_of(result, options)
     plain = scenario.model_copy(update={"overrides": {}})
     size = chunk_size(len(sample.model.parts))
     trials = []

@@ -528,6 +528,7 @@ class TrialSample:
     bound: float  # value lost at the quantile (an observed trial's)
     losing: int  # trials that lose anything without a plan
     beyond: int  # trials beyond the quantile's loss: left out of the plan
+    eligible: tuple[Scenario, ...] = ()  # every distinct losing trial up to the quantile, worst first
 
 
 def trial_runs(model: Model, scenario: Scenario, *, trials: int, seed: int, horizon: int) -> list[ChunkOut]:
@@ -545,7 +546,9 @@ def sample_scenarios(model: Model, scenario: Scenario, *, trials: int = 200, see
     value without a plan but no more than the ``quantile`` of value lost: a plan that
     meets its target in all of them protects against every trial but the worst
     ``1 - quantile`` share. Identical trials count once; beyond ``limit`` kept trials,
-    an even spread over their ranked losses (the worst always in) stands for them."""
+    an even spread over their ranked losses (the worst always in) stands for them
+    (``eligible`` holds them all; :func:`~supplychain.risk.mitigate.mitigate_sample`
+    adds those the plan misses)."""
     if not 0 < quantile < 1:
         raise ValueError(f"quantile {quantile!r} must lie between 0 and 1 (0.95 for the worst 5% left out)")
     if trials < 1:
@@ -575,9 +578,11 @@ def sample_scenarios(model: Model, scenario: Scenario, *, trials: int = 200, see
         if key not in seen:
             seen.add(key)
             kept.append(sc)
+    eligible = tuple(kept)
     if len(kept) > limit:
         kept = [kept[j] for j in sorted({int(round(v)) for v in np.linspace(0, len(kept) - 1, limit)})]
-    return TrialSample(derived, tuple(kept), len(x), quantile, bound, int((x > 0).sum()), int((x > bound).sum()))
+    return TrialSample(derived, tuple(kept), len(x), quantile, bound, int((x > 0).sum()), int((x > bound).sum()),
+                       eligible)
 
 
 # --- executors --------------------------------------------------------------------------
