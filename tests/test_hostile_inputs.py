@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from supplychain.cli import app
 from supplychain.cli.common import terminal_safe
-from supplychain.errors import ModelError, clip
+from supplychain.errors import ModelError, SupplyChainError, clip
 from supplychain.io import load_model, load_scenario
 
 DATA = Path(__file__).parent / "data"
@@ -238,3 +238,18 @@ def test_generate_into_a_folder_named_like_markup(tmp_path):
     result = run("generate", "-n", "100", "-o", str(folder))
     assert result.exit_code == 0, result.stderr
     assert (folder / "model.json").exists() and str(folder / "model.json") in said(result)
+
+
+def test_an_overflowing_run_is_an_error_not_null():
+    # 1e308 as a rate overflowed in the engine and came out as null ("never happened")
+    # with exit 0; files cannot hold it any more (amounts <= 1e15), and a model built
+    # around the checks (model_construct) fails loudly instead
+    import supplychain as sc
+    from supplychain.model.schema import Demand, Model
+
+    model = load_model(DATA / "one-part-line.yaml")
+    huge = Demand.model_construct(**{**dict(model.demand["widget"]), "rate": 1e308})
+    bad = Model.model_construct(**{**dict(model), "demand": {"widget": huge}})
+    scen = sc.Scenario(horizon=20, embargoes=[sc.Embargo(imposed_by=["CA"], start=5)])
+    with pytest.raises(SupplyChainError, match="the simulation overflowed"):
+        sc.simulate(bad, scen)

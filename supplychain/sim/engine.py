@@ -52,7 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from supplychain.errors import ModelError, ModelWarning, Problem
+from supplychain.errors import ModelError, ModelWarning, Problem, SupplyChainError
 from supplychain.model.checks import check_scenario
 from supplychain.model.schema import DEFAULT_HORIZON, Model, Scenario
 from supplychain.network import NEVER, Level, Network, compile_network
@@ -850,6 +850,11 @@ def _run(model: Model, scenarios: list[Scenario | None], horizon: int | None,
     produced = np.concatenate([b.produced for b in blocks], axis=2)
     bneck = np.concatenate([b.bottleneck for b in blocks], axis=2)
     stock = np.concatenate([b.stock for b in blocks], axis=2) if record_stock else None
+    if not np.isfinite(produced).all():
+        # the bounds on every amount keep sums finite; a model built around them must
+        # not come out as null ("never happened")
+        raise SupplyChainError("the simulation overflowed (a quantity beyond 1e15 somewhere in the model); "
+                               "check the model's rates, quantities and stock")
     results = []
     for k, (s, ev, h) in enumerate(zip(scenarios, resolved, horizons)):
         items = {}
