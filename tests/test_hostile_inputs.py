@@ -240,6 +240,8 @@ def test_generate_into_a_folder_named_like_markup(tmp_path):
     assert (folder / "model.json").exists() and str(folder / "model.json") in said(result)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning",
+                            "ignore:invalid value encountered:RuntimeWarning")
 def test_an_overflowing_run_is_an_error_not_null():
     # 1e308 as a rate overflowed in the engine and came out as null ("never happened")
     # with exit 0; files cannot hold it any more (amounts <= 1e15), and a model built
