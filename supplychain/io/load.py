@@ -221,13 +221,11 @@ def _model_path(path: Path, name: str, where: str, root: str | Path | None) -> P
     if model_path.suffix.lower() not in _FORMATS:
         raise ModelError([Problem(f"model {clip(name)!r} is not a model file; name a .yaml, .yml, .toml or "
                                   ".json file", ("model",), where)], file=where)
-    root = root if root is not None else MODEL_ROOT.get()
-    if root is not None:
-        real, top = Path(os.path.realpath(model_path)), Path(os.path.realpath(root))
-        if not real.is_relative_to(top):
-            raise ModelError([Problem(f"model {clip(name)!r} is outside the allowed folder {str(root)!r}; "
-                                      "move the model there or run without --root", ("model",), where)],
-                             file=where)
+    if not _inside(model_path, root):
+        shown = root if root is not None else MODEL_ROOT.get()
+        raise ModelError([Problem(f"model {clip(name)!r} is outside the allowed folder {str(shown)!r}; "
+                                  "move the model there or run without --root", ("model",), where)],
+                         file=where)
     if not model_path.exists():
         raise ModelError([Problem(f"model file {clip(str(model_path))!r} not found", ("model",), where)],
                          file=where)
@@ -312,6 +310,8 @@ def load_scenario(path: str | Path, *, root: str | Path | None = None) -> tuple[
 
 
 def _inside(model_path: Path, root: str | Path | None) -> bool:
+    """Whether ``model_path`` lies in ``root`` (default the root set by ``--root``;
+    none: anywhere), symlinks followed."""
     root = root if root is not None else MODEL_ROOT.get()
     return root is None or Path(os.path.realpath(model_path)).is_relative_to(Path(os.path.realpath(root)))
 

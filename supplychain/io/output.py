@@ -31,7 +31,7 @@ from typing import Self
 
 from supplychain.errors import SupplyChainError
 
-__all__ = ["Outputs", "check_target", "exit_on_signals", "keep_mode", "open_temp", "write_file"]
+__all__ = ["Outputs", "check_target", "exit_on_signals", "keep_mode", "new_temp", "open_temp", "write_file"]
 
 
 def check_target(path: str | Path) -> Path:
@@ -60,14 +60,20 @@ def check_target(path: str | Path) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
+def new_temp(target: Path) -> tuple[int, Path]:
+    """``(descriptor, path)`` of a fresh temporary file beside ``target`` (a checked
+    target), created exclusively: never through a planted symlink, never another
+    run's."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
+                               prefix=f".{target.name}.", suffix=".tmp")
+    return fd, Path(tmp)
+
+
 @contextmanager
 def open_temp(path: str | Path, mode: str = "wb", **kw) -> Iterator[tuple[object, Path]]:
     """``(file, temporary path)`` for a write that is renamed onto ``path`` by the
     caller; the temporary file is removed when the block fails."""
-    target = check_target(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
-                               prefix=f".{target.name}.", suffix=".tmp")
-    tmp_path = Path(tmp)
+    fd, tmp_path = new_temp(check_target(path))
     try:
         with os.fdopen(fd, mode, **kw) as fh:
             yield fh, tmp_path
@@ -142,13 +148,6 @@ class Outputs:
             keep_mode(target, tmp)
         except OSError as exc:
             raise _fail(path, exc) from None
-        self._pending.append((path, target, tmp))
-
-    def add_written(self, path: str | Path, tmp: Path) -> None:
-        """A temporary file the caller wrote itself (see :func:`open_temp`)."""
-        path = Path(path)
-        target = check_target(path)
-        keep_mode(target, tmp)
         self._pending.append((path, target, tmp))
 
     def __exit__(self, kind, exc, tb) -> None:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
 from supplychain.errors import SupplyChainError
-from supplychain.io.output import keep_mode
+from supplychain.io.output import check_target, keep_mode, new_temp
 
 __all__ = ["TrialsWriter"]
 
@@ -42,12 +41,8 @@ class TrialsWriter:
         self.rows = 0
 
     def __enter__(self) -> "TrialsWriter":
-        from supplychain.io.output import check_target
-
         self.target = check_target(self.path)
-        fd, tmp = tempfile.mkstemp(dir=self.target.parent if str(self.target.parent) else ".",
-                                   prefix=f".{self.target.name}.", suffix=".tmp")
-        self.tmp = Path(tmp)
+        fd, self.tmp = new_temp(self.target)
         try:
             self._open(fd)
         except BaseException:
