@@ -224,8 +224,6 @@ def mitigate(
     if quantile is not None:
         if by is not None or len(files) != 1:
             raise SupplyChainError("--quantile takes one uncertain scenario file, without --by")
-        if not 0 < quantile < 1:
-            raise SupplyChainError(f"--quantile {quantile:g}: give a share between 0 and 1, e.g. 0.95")
         from supplychain.risk.montecarlo import sample_scenarios
 
         model, base = load_any(files[0])
@@ -262,22 +260,19 @@ def mitigate(
             model_file = model_file or (f.parent / sc.model if sc.model else None)
             scenarios.append(sc)
     mitigation = load_mitigation(actions, model) if actions is not None else None
-    if sample is not None:
-        from supplychain.risk.mitigate import mitigate_sample
-
-        result = mitigate_sample(sample, target=tgt, budget=budget, mitigation=mitigation)
-    else:
+    if sample is None:
         result = run_mitigate(model, scenarios, target=tgt, budget=budget, mitigation=mitigation)
-    if sample is not None:
+    else:
         from dataclasses import replace
 
-        from supplychain.risk.mitigate import sample_coverage
+        from supplychain.risk.mitigate import mitigate_sample, sample_coverage
 
+        result = mitigate_sample(sample, target=tgt, budget=budget, mitigation=mitigation)
         note = (f"Planned against {len(result.scenarios)} of {sample.trials} trials (seed {seed}): those that lose, "
                 f"up to the {quantile:g} quantile of value lost ({sample.bound:,.0f}); "
                 f"{sample.beyond} trials beyond it are left out.")
         if tgt is not None:
-            met = sample_coverage(sample, base, result, seed=seed, mitigation=mitigation)
+            met = sample_coverage(sample, result, mitigation=mitigation)
             note += f" With the plan {met} of {sample.trials} trials meet the target."
         result = replace(result, notes=(note, *result.notes))
     if write_plan is not None or csv_file is not None:

@@ -831,6 +831,7 @@ class _Runner:
     def __init__(self, model: Model, scenarios: list[Scenario], mitigation: Mitigation | None,
                  options: list[Option]) -> None:
         self.model, self.scenarios, self.mitigation, self.options = model, scenarios, mitigation, options
+        self._subsets: dict[tuple[int, ...], _Runner] = {}
         self.groups: dict[str, Model] = {}
         for sc in scenarios:
             key = overrides_key(sc.overrides)
@@ -854,10 +855,9 @@ class _Runner:
         key = tuple(idx)
         if key == tuple(range(len(self.scenarios))):
             return self
-        cache = self.__dict__.setdefault("_subsets", {})
-        if key not in cache:
-            cache[key] = _Runner(self.model, [self.scenarios[k] for k in idx], self.mitigation, self.options)
-        return cache[key]
+        if key not in self._subsets:
+            self._subsets[key] = _Runner(self.model, [self.scenarios[k] for k in idx], self.mitigation, self.options)
+        return self._subsets[key]
 
 
 def _met(target: Target | None, results) -> bool:
@@ -869,12 +869,9 @@ def _cost(plan: dict[Option, float]) -> float:
 
 
 def _drawn(path: np.ndarray, start: float) -> bool:
-    """Whether a stock path (recorded at each period's end) falls below ``start``, the
-    stock the run begins with, or below its own first value."""
-    if not len(path):
-        return False
-    level = min(start, float(path[0]))
-    return float(path.min()) < level - 1e-9 * (1.0 + abs(level)) or float(path[0]) < start - 1e-9 * (1.0 + abs(start))
+    """Whether a stock path (recorded at each period's end) ever falls below ``start``,
+    the stock the run begins with."""
+    return bool(len(path)) and float(path.min()) < start - 1e-9 * (1.0 + abs(start))
 
 
 def _cut_spare(run: _Runner, target: Target, plan: dict[Option, float], keep: Option | None) -> dict[Option, float]:
@@ -1126,6 +1123,14 @@ def mitigate(
     rounds = 0
     short_before = math.inf
     tried_repair = repaired = False
+
+    def repair(p: dict[Option, float]) -> bool:
+        """Buy the binding parts' stock on top of ``p`` until the simulation agrees."""
+        nonlocal plan, results, repaired
+        fixed = _greedy(run, tgt, 4 * max_rounds, start=p, per_period=True)
+        if fixed is not None:
+            plan, results, repaired = fixed, run.simulate(fixed), True
+        return fixed is not None
     for rounds in range(1, max_rounds + 1):
         _, amounts, _, message = _solve(scns, options, tgt, budget, uplift)
         if amounts is None:
@@ -1150,17 +1155,12 @@ def mitigate(
         short = sum(sum(n.values()) for n in needs.values())
         if short > 0.5 * short_before and not tried_repair:
             tried_repair = True
-            fixed = _greedy(run, tgt, 4 * max_rounds, start=plan, per_period=True)
-            if fixed is not None:
-                plan, results, repaired = fixed, run.simulate(fixed), True
+            if repair(plan):
                 break
         short_before = short
-    method = "milp, repaired by simulation" if repaired else "milp"
     if plan is not None and budget is None and not _met(tgt, results) and not tried_repair:
-        fixed = _greedy(run, tgt, 4 * max_rounds, start=plan, per_period=True)
-        if fixed is not None:
-            plan, results, repaired = fixed, run.simulate(fixed), True
-            method = "milp, repaired by simulation"
+        repair(plan)
+    method = "milp, repaired by simulation" if repaired else "milp"
     # the trim simulates only the scenarios a plan must change (the rest met the target
     # with no plan, and more stock or supply does not make them short); the plan it
     # leaves is verified on all of them
@@ -1221,8 +1221,7 @@ def mitigate_sample(sample, *, target: str | Target | None = "units_lost<=0", bu
     if target is None or not sample.eligible:
         return result
     tgt = Target.parse(target)
-    H = max(s.horizon for s in sample.eligible)
-    options = candidate_options(sample.model, mitigation, horizon=H)
+    options = candidate_options(sample.model, mitigation, horizon=sample.horizon)
     run = _Runner(sample.model, list(sample.eligible), mitigation, options)
     for _ in range(rounds - 1):
         if not result.met:
@@ -1237,27 +1236,15 @@ def mitigate_sample(sample, *, target: str | Target | None = "units_lost<=0", bu
     return result
 
 
-def sample_coverage(sample, scenario: Scenario, result: MitigationResult, *, seed: int,
-                    mitigation: Mitigation | None = None, horizon: int | None = None) -> int:
-    """How many of ``sample``'s trials (the draws of
-    :func:`~supplychain.risk.montecarlo.sample_scenarios` with ``seed``) meet the
-    result's target once its plan is applied to each trial's own model (a trial's drawn
-    stock plus the bought buffer, as in the plan)."""
-    from supplychain.risk.montecarlo import chunk_size, draw_chunk, trial_scenario
-
+def sample_coverage(sample, result: MitigationResult, *, mitigation: Mitigation | None = None) -> int:
+    """How many of ``sample``'s trials (:func:`~supplychain.risk.montecarlo.sample_scenarios`)
+    meet the result's target once its plan is applied to each trial's own model (a
+    trial's drawn stock plus the bought buffer, as in the plan)."""
     tgt = Target.parse(result.target)
-    H = scenario.horizon if horizon is None else horizon
-    options = candidate_options(sample.model, mitigation, horizon=H)
-    plan = _plan_of(result, options)
-    plain = scenario.model_copy(update={"overrides": {}})
-    size = chunk_size(len(sample.model.parts))
-    trials = []
-    for c in range(math.ceil(sample.trials / size)):
-        n = min(size, sample.trials - c * size)
-        draws = draw_chunk(plain, H, seed, c, n)
-        trials += [trial_scenario(plain, draws, t, model=sample.model) for t in range(n)]
-    run = _Runner(sample.model, trials, mitigation, options)
-    return sum(1 for r in run.simulate(plan) if tgt.met(r))
+    trials = sample.trial_scenarios()
+    options = candidate_options(sample.model, mitigation, horizon=sample.horizon)
+    run = _Runner(sample.model, list(trials), mitigation, options)
+    return sum(1 for r in run.simulate(_plan_of(result, options)) if tgt.met(r))
 
 
 def _outcome(sc: Scenario, before, after, target: Target | None) -> ScenarioOutcome:

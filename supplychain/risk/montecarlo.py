@@ -528,7 +528,20 @@ class TrialSample:
     bound: float  # value lost at the quantile (an observed trial's)
     losing: int  # trials that lose anything without a plan
     beyond: int  # trials beyond the quantile's loss: left out of the plan
-    eligible: tuple[Scenario, ...] = ()  # every distinct losing trial up to the quantile, worst first
+    eligible: tuple[Scenario, ...]  # every distinct losing trial up to the quantile, worst first
+    scenario: Scenario  # the uncertain scenario, its overrides in ``model``
+    seed: int
+    horizon: int
+
+    def trial_scenarios(self) -> list[Scenario]:
+        """Every trial of the sample as a plain scenario, drawn again from the seed."""
+        size = chunk_size(len(self.model.parts))
+        out: list[Scenario] = []
+        for c in range(math.ceil(self.trials / size)):
+            n = min(size, self.trials - c * size)
+            draws = draw_chunk(self.scenario, self.horizon, self.seed, c, n)
+            out += [trial_scenario(self.scenario, draws, t, model=self.model) for t in range(n)]
+        return out
 
 
 def trial_runs(model: Model, scenario: Scenario, *, trials: int, seed: int, horizon: int) -> list[ChunkOut]:
@@ -550,9 +563,10 @@ def sample_scenarios(model: Model, scenario: Scenario, *, trials: int = 200, see
     (``eligible`` holds them all; :func:`~supplychain.risk.mitigate.mitigate_sample`
     adds those the plan misses)."""
     if not 0 < quantile < 1:
-        raise ValueError(f"quantile {quantile!r} must lie between 0 and 1 (0.95 for the worst 5% left out)")
+        raise InfeasibleError(f"quantile {quantile:g}: give a share between 0 and 1, e.g. 0.95 "
+                              "(all but the worst 5% of trials)")
     if trials < 1:
-        raise ValueError(f"trials {trials!r} must be at least 1")
+        raise InfeasibleError(f"trials {trials}: draw at least 1")
     from supplychain.model.checks import check_scenario
     from supplychain.network import compile_network
     from supplychain.network.whatif import apply
@@ -582,7 +596,7 @@ def sample_scenarios(model: Model, scenario: Scenario, *, trials: int = 200, see
     if len(kept) > limit:
         kept = [kept[j] for j in sorted({int(round(v)) for v in np.linspace(0, len(kept) - 1, limit)})]
     return TrialSample(derived, tuple(kept), len(x), quantile, bound, int((x > 0).sum()), int((x > bound).sum()),
-                       eligible)
+                       eligible, plain, seed, horizon)
 
 
 # --- executors --------------------------------------------------------------------------
