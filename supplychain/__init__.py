@@ -13,7 +13,7 @@ embargo does to the line::
     sc.mitigate(model, [scenario]).actions  # the cheapest plan that loses nothing
 """
 
-from supplychain.errors import InfeasibleError, ModelError, ModelWarning, Problem, SupplyChainError
+from supplychain.errors import InfeasibleError, ModelError, ModelWarning, OutOfMemory, Problem, SupplyChainError
 from supplychain.graph import build_graph, concentration, exposure_by_country
 from supplychain.io import load_any, load_mitigation, load_model, load_scenario
 from supplychain.model import (
@@ -46,7 +46,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Alternate", "BomLine", "Demand", "Disruption", "Embargo", "InfeasibleError", "ItemFilter",
     "Model", "ModelError", "ModelWarning", "Part", "Problem", "Scenario", "Source", "Supplier",
-    "SupplyChainError", "check_model", "expand_countries", "load_any", "load_model",
+    "OutOfMemory", "SupplyChainError", "check_model", "expand_countries", "load_any", "load_model",
     "load_scenario", "__version__", "EndItemResult", "SimulationResult", "simulate",
     "simulate_batch", "stress_test", "time_to_survive_lp", "performance_impact",
     "exposure_by_country", "concentration", "apply", "compile_network", "Network", "build_graph",

@@ -15,6 +15,7 @@ __all__ = [
     "SupplyChainError",
     "ModelError",
     "InfeasibleError",
+    "OutOfMemory",
     "ModelWarning",
     "format_path",
     "clip",
@@ -81,6 +82,11 @@ class ModelError(SupplyChainError, ValueError):
 
 class InfeasibleError(SupplyChainError):
     """A request that cannot be met: an LP without a solution, an impossible target."""
+
+
+class OutOfMemory(SupplyChainError, MemoryError):
+    """The machine's memory ran out: the message says what was being done, how big it
+    was and what to do, instead of an allocator's backtrace."""
 
 
 class ModelWarning(UserWarning):

@@ -27,7 +27,7 @@ from supplychain.io.write import json_bytes, yaml_bytes
 
 DATA = Path(__file__).parent / "data"
 EXAMPLES = int(os.environ.get("SUPPLYCHAIN_FUZZ_EXAMPLES", "40"))
-MODEL = read_data(DATA / "one-part-line.yaml")[0]
+MODEL = read_data(DATA / "one-part-line.json")[0]  # typed: its numbers are numbers
 SCENARIO = {"model": "m.json", "horizon": 20,
             "embargoes": [{"name": "CA stops", "imposed_by": ["CA"], "start": 5, "duration": 4}],
             "disruptions": [{"suppliers": ["plant"], "start": 3, "duration": 2, "severity": 0.5}]}

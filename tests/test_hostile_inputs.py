@@ -255,3 +255,71 @@ def test_an_overflowing_run_is_an_error_not_null():
     scen = sc.Scenario(horizon=20, embargoes=[sc.Embargo(imposed_by=["CA"], start=5)])
     with pytest.raises(SupplyChainError, match="the simulation overflowed"):
         sc.simulate(bad, scen)
+
+
+# -- strict numbers and keys in typed formats -----------------------------------------
+
+def test_duplicate_key_in_json_is_refused_with_both_lines(tmp_path):
+    # json.loads silently kept the last of two "stock" keys: 0 units, not 5
+    path = _gear_model(tmp_path, stock=5)
+    text = path.read_text(encoding="utf-8").replace('"stock": 5', '"stock": 5,\n"stock": 0')
+    path.write_text(text, encoding="utf-8")
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert "line 2: key 'stock' appears twice (first on line 1)" in said(result)
+
+
+def test_number_as_text_in_json_is_refused_not_coerced(tmp_path):
+    # "35" was read as 35 without a word; in JSON a number has a type of its own
+    result = run("validate", str(_gear_model(tmp_path, stock="35")))
+    assert result.exit_code == 1
+    assert "parts.gear.stock: a number, not text: write it without quotes (got '35')" in said(result)
+
+
+# -- memory -----------------------------------------------------------------------------
+
+_UNDER_A_MEMORY_CAP = """
+import json, resource, sys
+from pathlib import Path
+from supplychain.cli import main
+path = Path(sys.argv[1])
+# 200,000 one-source parts: about 60 MB of JSON, some 1.2 GB to load
+parts = {f"p{i}": {"sources": [{"supplier": "x"}]} for i in range(200_000)}
+parts["top"] = {"bom": {f"p{i}": 1 for i in range(200_000)}, "sources": [{"supplier": "plant"}]}
+path.write_text(json.dumps({"home": "TR", "suppliers": {"x": {"country": "CA"}, "plant": {"country": "TR"}},
+                            "parts": parts, "demand": {"top": {"rate": 1}}}))
+del parts
+size = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (size + 300 * 2**20, resource.RLIM_INFINITY))
+sys.argv = ["supplychain", "validate", str(path)]
+main()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the cap is set with RLIMIT_AS and /proc")
+def test_out_of_memory_is_one_clear_line_not_an_allocator_backtrace(tmp_path):
+    # a million tiny parts under a memory cap aborted with a Rust allocator backtrace
+    proc = subprocess.run([sys.executable, "-c", _UNDER_A_MEMORY_CAP, str(tmp_path / "big.json")],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and "memory allocation" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr[-2000:]
+    assert lines[0].startswith(f"{tmp_path / 'big.json'}: out of memory loading a ")
+    assert "free memory or use a larger machine" in lines[0]
+
+
+def test_objects_given_the_same_fields_share_one_fields_set_and_copies_do_not():
+    # each object kept a set of the fields it was given (40 % of a large model's memory);
+    # frozen objects given the same fields share one, and what pydantic reads is the same
+    model = load_model(DATA / "one-part-line.yaml")
+    a, b = model.parts["widget"].sources[0], model.parts["gear"].sources[0]
+    assert a.model_fields_set == {"supplier"} and b.model_fields_set == {"supplier", "lead_time"}
+    assert model.parts["widget"].sources[0].model_fields_set is load_model(
+        DATA / "one-part-line.yaml").parts["widget"].sources[0].model_fields_set
+    assert b.model_dump(exclude_unset=True) == {"supplier": "xcorp", "lead_time": 2}
+    changed = b.model_copy(update={"lead_time": 4})  # validated anew, every field given
+    assert changed.lead_time == 4 and changed.model_fields_set is not b.model_fields_set
+    assert b.model_fields_set == {"supplier", "lead_time"} and b.lead_time == 2

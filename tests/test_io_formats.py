@@ -23,15 +23,43 @@ def test_same_model_in_every_format(data_dir, ext):
     assert other.suppliers["xcorp"].country == "CA"
 
 
-def test_json_fast_path_and_slow_path_agree(data_dir, write):
-    # a richer model (alternates, shares, owners, pending sources) written as JSON
-    data, _ = read_data(data_dir / "small-network.yaml")
+def test_a_richer_model_means_the_same_in_json(data_dir, write):
+    # alternates, shares, owners, pending sources: the model written as JSON reads back
+    yaml_model = load_model(data_dir / "small-network.yaml")
+    path = write("small-network.json", json.dumps(yaml_model.model_dump(mode="json")))
+    assert load_model(path) == yaml_model
+    assert load_model(path).parts["drone"].bom["frame"].alternates[0].qualification_time == 8
+
+
+def test_json_numbers_written_as_text_are_refused(data_dir, write):
+    # YAML's scalars are text by design; a JSON file that quotes a number meant
+    # something else (an export that stringified everything) and is not read silently
+    data, _ = read_data(data_dir / "small-network.yaml")  # every number still text
     path = write("small-network.json", json.dumps(data))
-    fast = load_model(path)  # pydantic straight from bytes
-    slow = model_from_data(json.loads(path.read_bytes()), file=str(path))  # plain data, then validate
-    assert fast == slow
-    assert fast == load_model(data_dir / "small-network.yaml")
-    assert fast.parts["drone"].bom["frame"].alternates[0].qualification_time == 8
+    with pytest.raises(ModelError) as info:
+        load_model(path)
+    said = {(".".join(map(str, p.path)), p.message) for p in info.value.problems}
+    assert ("demand.drone.rate", "a number, not text: write it without quotes (got '4')") in said
+    assert all("a number, not text" in m for _, m in said)
+    # the same data in YAML is the model, as the schema reads each text as it asks
+    assert model_from_data(data) == load_model(data_dir / "small-network.yaml")
+
+
+@pytest.mark.parametrize("ext, text, message", [
+    ("json", '{"home": "TR",\n "home": "CA"}', "line 2: key 'home' appears twice (first on line 1)"),
+    ("toml", 'home = "TR"\nhome = "CA"\n', "Cannot overwrite a value"),
+])
+def test_a_key_written_twice_is_refused(write, ext, text, message):
+    # json.loads keeps the last value silently; YAML and TOML refuse it, so JSON does
+    with pytest.raises(ModelError, match=re.escape(message)):
+        load_model(write(f"m.{ext}", text))
+
+
+def test_a_key_twice_is_found_in_its_own_object_only(write):
+    # the same key in two objects is fine; twice in one, deep down, names its lines
+    text = '{"parts": {"a": {"stock": 1}, "b": {"stock": 2,\n"unit_cost": 1, "stock": 3}}}'
+    with pytest.raises(ModelError, match="line 2: key 'stock' appears twice \\(first on line 1\\)"):
+        load_model(write("m.json", text))
 
 
 def test_json_with_errors_lists_every_problem(base, write):

@@ -92,6 +92,7 @@ def guarded(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ModelWarning)
+            out_of_memory = False
             try:
                 result = fn(*args, **kwargs)
             except ModelError as exc:
@@ -116,6 +117,14 @@ def guarded(fn: Callable) -> Callable:
                 _show_warnings(caught)
                 say("interrupted; nothing was written", "red")
                 raise typer.Exit(130) from None
+            except MemoryError:
+                out_of_memory = True  # reported below, once what the run built is freed
+            if out_of_memory:
+                _show_warnings(caught)
+                say("out of memory: this run needs more memory than the machine allows; nothing was "
+                    "written. Free memory, use a larger machine, or ask for less (a shorter horizon, "
+                    "fewer trials or targets)", "red")
+                raise typer.Exit(1)
             _show_warnings(caught)
             return result
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import tomllib
 import warnings
@@ -18,13 +19,11 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from supplychain.errors import ModelError, ModelWarning, Problem
+from supplychain.errors import ModelError, ModelWarning, OutOfMemory, Problem, clip
 from supplychain.io.safe_yaml import YamlProblem, read_yaml
-from supplychain.model.checks import check_model, check_scenario
+from supplychain.model.checks import check_scenario
 from supplychain.model.schema import Model, Scenario
-from supplychain.model.validate import (existing_prefix, mark_checked, paused_collector, salvage_scenario,
+from supplychain.model.validate import (build_parts_in_place, existing_prefix, paused_collector, salvage_scenario,
                                         validate_model, validate_scenario)
 from supplychain.network import capacity_shortfalls, compile_network
 from supplychain.network.whatif import apply
@@ -105,6 +104,67 @@ def _json_depth_ok(data: Any, limit: int) -> bool:
     return True
 
 
+class _Twice(Exception):
+    """A JSON object names one key twice (json keeps the last silently)."""
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Twice
+    return out
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+|\s+')
+
+
+def _key_twice(text: str) -> tuple[str, int, int]:
+    """``(key, line, first line)`` of the first key that appears twice in one object
+    of a JSON text that parses: found again token by token, as the fast parse that
+    noticed it keeps no lines."""
+    line = 1
+    frames: list[dict[str, int] | None] = []  # the keys of each open object; None: a list
+    expect_key = False
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        c = tok[0]
+        if c.isspace():
+            line += tok.count("\n")
+        elif c == "{":
+            frames.append({})
+            expect_key = True
+        elif c == "[":
+            frames.append(None)
+        elif c in "}]":
+            frames.pop()
+        elif c == ",":
+            expect_key = bool(frames) and frames[-1] is not None
+        elif c == '"' and expect_key:
+            key = json.loads(tok)
+            seen = frames[-1]
+            if key in seen:
+                return key, line, seen[key]
+            seen[key] = line
+            expect_key = False
+    raise AssertionError("no key appears twice")  # pragma: no cover - the parse said one did
+
+
+def _parse_json(raw: bytes, where: str) -> Any:
+    """JSON to plain data, a key written twice in one object refused (as in YAML and
+    TOML); the nesting depth is the caller's to check."""
+    try:
+        return json.loads(raw, object_pairs_hook=_once)
+    except _Twice:
+        key, line, first = _key_twice(raw.decode("utf-8-sig"))
+        raise ModelError(f"line {line}: key {clip(key)!r} appears twice (first on line {first})",
+                         file=where) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise ModelError(f"{'line %d: ' % line if line else ''}not valid JSON: {getattr(exc, 'msg', exc)}", file=where) from None
+    except RecursionError:
+        raise ModelError(f"nesting deeper than {MAX_DEPTH} levels", file=where) from None
+
+
 def read_data(path: str | Path) -> tuple[Any, dict[tuple, int]]:
     """Parse a YAML, TOML or JSON file into plain data and a path -> line map (YAML only)."""
     path = Path(path)
@@ -112,13 +172,7 @@ def read_data(path: str | Path) -> tuple[Any, dict[tuple, int]]:
     raw = _read_bytes(path, fmt)
     where = str(path)
     if fmt == "json":
-        try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            raise ModelError(f"{'line %d: ' % line if line else ''}not valid JSON: {getattr(exc, 'msg', exc)}", file=where) from None
-        except RecursionError:
-            raise ModelError(f"nesting deeper than {MAX_DEPTH} levels", file=where) from None
+        data = _parse_json(raw, where)
         if not _json_depth_ok(data, MAX_DEPTH):
             raise ModelError(f"nesting deeper than {MAX_DEPTH} levels", file=where)
         return data, {}
@@ -165,23 +219,39 @@ def _warn_capacity(model: Model, file: str | None, lines: dict[tuple, int], pref
         warnings.warn(str(p), ModelWarning, stacklevel=4)
 
 
+def _checked(data: Any, file: str | None, lines: dict[tuple, int] | None, prefix: tuple,
+             typed: bool, own: bool = False) -> Model:
+    """The model in ``data``, or one ModelError with every problem. Data the loader
+    owns (``own``) is built part by part in place, so it is freed as the model grows."""
+    lines = {} if lines is None else lines
+    if not isinstance(data, dict):
+        raise ModelError([Problem("a model file must be a mapping of fields (home, suppliers, parts, demand)", prefix, file)])
+    if own:
+        build_parts_in_place(data, typed=typed)
+    model, problems = validate_model(data, typed=typed)
+    if model is None:
+        raise ModelError(_located(problems, file, lines, prefix), file=file)
+    return model
+
+
 def model_from_data(data: Any, *, file: str | None = None, lines: dict[tuple, int] | None = None,
-                    prefix: tuple = ()) -> Model:
+                    prefix: tuple = (), typed: bool = False) -> Model:
     """Validate plain data as a :class:`Model`, reporting every problem at once.
 
     When some entries are malformed, they are set aside and the rest is still checked,
     so one run lists shape errors and rule errors together
     (:func:`supplychain.model.validate.validate_model`); each problem names ``file``
-    and, for YAML, its line.
+    and, for YAML, its line. ``typed`` data (from JSON or TOML) must write its numbers
+    as numbers, not text.
     """
-    lines = {} if lines is None else lines
-    if not isinstance(data, dict):
-        raise ModelError([Problem("a model file must be a mapping of fields (home, suppliers, parts, demand)", prefix, file)])
-    model, problems = validate_model(data)
-    if model is None:
-        raise ModelError(_located(problems, file, lines, prefix), file=file)
-    _warn_capacity(model, file, lines, prefix)
+    model = _checked(data, file, lines, prefix, typed)
+    _warn_capacity(model, file, lines or {}, prefix)
     return model
+
+
+#: peak memory of loading a model, in bytes per byte of its JSON file (measured by
+#: benchmarks/memory.py on generated networks of 100k and 1M parts)
+MEMORY_PER_JSON_BYTE = 20
 
 
 def load_model(path: str | Path) -> Model:
@@ -189,27 +259,56 @@ def load_model(path: str | Path) -> Model:
 
     Raises :class:`~supplychain.errors.ModelError` listing every problem; warns
     (:class:`~supplychain.errors.ModelWarning`) where capacity cannot meet the plan.
-    A valid JSON file takes pydantic's fast path straight from bytes.
+    Memory running out is an :class:`~supplychain.errors.OutOfMemory` error naming the
+    file and its size.
     """
     path = Path(path)
-    fmt = _format_of(path)
-    if fmt == "json":
-        raw = _read_bytes(path, fmt)
-        with paused_collector():  # the checks build indexes over every part too
-            try:
-                model = Model.model_validate_json(raw)
-            except ValidationError:
-                model = None  # re-read as data below for the full report with salvage
-            if model is not None:
-                problems = check_model(model)
-        if model is not None:
-            if problems:
-                raise ModelError(_located(problems, str(path), {}), file=str(path))
-            mark_checked(model)
-            _warn_capacity(model, str(path), {})
-            return model
-    data, lines = read_data(path)
-    return model_from_data(data, file=str(path), lines=lines)
+    try:
+        with paused_collector():  # a large file makes many small objects that all survive
+            return _model_of(path, _Parsed(path))
+    except MemoryError:
+        pass  # the half-built data is freed with the exception, before the message is made
+    raise _out_of_memory(path)
+
+
+def _out_of_memory(path: Path) -> OutOfMemory:
+    size = os.stat(path).st_size
+    return OutOfMemory(f"{path}: out of memory loading a {size / 1e6:,.0f} MB model file (it takes about "
+                       f"{MEMORY_PER_JSON_BYTE}x its JSON size in memory); free memory or use a larger machine")
+
+
+class _Parsed:
+    """A file's plain data, lines and format, held so that the loader can let go of the
+    data (as big as the model again) once the model is built."""
+
+    __slots__ = ("data", "fmt", "lines")
+
+    def __init__(self, path: Path) -> None:
+        self.fmt = _format_of(path)
+        if self.fmt == "json":
+            # a valid model's nesting is bounded by its schema: the depth of a large
+            # JSON file is walked only when it is no valid model (or a scenario)
+            self.data, self.lines = _parse_json(_read_bytes(path, "json"), str(path)), {}
+        else:
+            self.data, self.lines = read_data(path)
+
+    def depth_checked(self, path: Path) -> Any:
+        if self.fmt == "json" and not _json_depth_ok(self.data, MAX_DEPTH):
+            raise ModelError(f"nesting deeper than {MAX_DEPTH} levels", file=str(path))
+        return self.data
+
+
+def _model_of(path: Path, parsed: _Parsed) -> Model:
+    data, parsed.data = parsed.data, None
+    try:
+        model = _checked(data, str(path), parsed.lines, (), parsed.fmt != "yaml", own=True)
+    except ModelError:
+        parsed.data = data
+        parsed.depth_checked(path)
+        raise
+    del data  # gone before the network for the capacity checks is built
+    _warn_capacity(model, str(path), parsed.lines, ())
+    return model
 
 
 def _model_path(path: Path, name: str, where: str, root: str | Path | None) -> Path:
@@ -251,10 +350,11 @@ def load_scenario(path: str | Path, *, root: str | Path | None = None) -> tuple[
     where = str(path)
     if not isinstance(data, dict):
         raise ModelError([Problem("a scenario file must be a mapping (model, horizon, embargoes, …)", (), where)], file=where)
-    scenario, problems = validate_scenario(data)
+    typed = _format_of(path) != "yaml"
+    scenario, problems = validate_scenario(data, typed=typed)
     if scenario is None:
         # the rule problems of the entries that did validate belong in the same report
-        rest, back = salvage_scenario(data, problems)
+        rest, back = salvage_scenario(data, problems, typed=typed)
         if (rest is not None and rest.model is not None and Path(rest.model).suffix.lower() in _FORMATS
                 and (path.parent / rest.model).exists() and _inside(path.parent / rest.model, root)):
             try:
@@ -319,13 +419,20 @@ def _inside(model_path: Path, root: str | Path | None) -> bool:
 def load_any(path: str | Path, *, root: str | Path | None = None) -> tuple[Model, Scenario | None]:
     """A model file gives ``(model, None)``; a scenario file gives ``(model, scenario)``.
 
-    A file is a scenario when it names a ``model`` file.
+    A file is a scenario when it names a ``model`` file. The file is parsed once.
     """
     path = Path(path)
-    data, _ = read_data(path)
-    if isinstance(data, dict) and isinstance(data.get("model"), str):
-        return load_scenario(path, root=root)
-    return load_model(path), None
+    try:
+        with paused_collector():
+            parsed = _Parsed(path)
+            if isinstance(parsed.data, dict) and isinstance(parsed.data.get("model"), str):
+                parsed.depth_checked(path)
+                del parsed  # a scenario is small: read again by its own loader
+                return load_scenario(path, root=root)
+            return _model_of(path, parsed), None
+    except MemoryError:
+        pass  # as in load_model
+    raise _out_of_memory(path)
 
 
 def load_mitigation(path: str | Path, model: Model):

@@ -22,7 +22,8 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 from frozendict import frozendict
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WrapSerializer, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WrapSerializer,
+                      model_validator)
 
 __all__ = [
     "DEFAULT_HORIZON",
@@ -79,8 +80,25 @@ def thaw(value: Any) -> Any:
 _READ_ONLY = (AfterValidator(lambda d: frozendict(d)), WrapSerializer(lambda d, handler: handler(dict(d))))
 
 
+#: one set of "fields given" per combination of field names, shared by every object
+#: that was given those fields (keyed by the names)
+_FIELDS_GIVEN: dict[frozenset[str], set[str]] = {}
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _share_fields_set(self) -> Any:
+        # pydantic keeps a set of the fields given on every object: 200-700 bytes each,
+        # 40 % of a large model's memory. The objects are frozen, so nothing changes the
+        # set, and objects given the same fields can share one (pydantic's serializer
+        # needs a set, not a frozenset). A copy gets a set of its own.
+        given = self.__pydantic_fields_set__
+        shared = _FIELDS_GIVEN.setdefault(frozenset(given), given)
+        if shared is not given:
+            object.__setattr__(self, "__pydantic_fields_set__", shared)
+        return self
 
     def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False):
         """A copy; with ``update``, a new object validated like a file (fields replaced whole)."""
@@ -99,10 +117,13 @@ MAX_PERIODS = 10_000
 MAX_AMOUNT = 1e15
 
 
-def _not_bool(value: Any) -> Any:
-    """``true`` is not the number 1 (YAML numbers arrive as text and are read here)."""
+def _not_bool(value: Any, info: ValidationInfo) -> Any:
+    """``true`` is not the number 1, and in a typed file (JSON, TOML) ``"10"`` is not
+    the number 10. YAML numbers arrive as text by design and are read here."""
     if isinstance(value, bool):
         raise ValueError("a number, not true or false")
+    if isinstance(value, str) and info.context and info.context.get("typed"):
+        raise ValueError("a number, not text: write it without quotes")
     return value
 
 
@@ -175,7 +196,7 @@ class Source(_Frozen):
     """One way to obtain a part: a supplier, its share, capacity and lead time."""
 
     supplier: Id
-    share: float | None = Field(
+    share: Annotated[float, NoBool] | None = Field(
         None, ge=0, le=1, description="share of normal supply; equal split when none is given"
     )
     capacity: NonNeg | None = Field(None, description="units per period this source can ship at most")
@@ -235,7 +256,7 @@ class Demand(_Frozen):
 
     rate: NonNeg = Field(description="planned units per period")
     unit_value: NonNeg | None = Field(None, description="price or margin per unit; default the unit_cost")
-    priority: int | None = Field(None, description="higher wins a scarce shared part; default proportional")
+    priority: Annotated[int, NoBool] | None = Field(None, description="higher wins a scarce shared part; default proportional")
 
 
 class StockOption(_Frozen):
@@ -369,12 +390,12 @@ class Distribution(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _numbers(cls, data: Any) -> Any:
+    def _numbers(cls, data: Any, info: ValidationInfo) -> Any:
         # a YAML file gives its scalars as text; the parameters are numbers
         if isinstance(data, dict):
             out = {}
             for key, value in data.items():
-                if key != "dist" and isinstance(value, str):
+                if key != "dist" and isinstance(value, str) and not (info.context or {}).get("typed"):
                     for kind in (int, float):
                         try:
                             value = kind(value)
@@ -431,7 +452,7 @@ class Follower(_Frozen):
     ``lag`` periods after it (a number or a distribution), on the same items and terms."""
 
     imposed_by: tuple[str, ...] = Field(min_length=1, description="countries or groups that follow")
-    probability: float = Field(1.0, ge=0, le=1)
+    probability: Annotated[float, NoBool] = Field(1.0, ge=0, le=1)
     lag: Periods | Distribution = Field(0, description="periods after the leader's start")
 
     @model_validator(mode="before")
@@ -445,7 +466,7 @@ class Uncertain(_Frozen):
     for how long and how hard, and who follows. A plain ``simulate`` runs the event's
     own fields."""
 
-    probability: float = Field(1.0, ge=0, le=1, description="chance the event happens")
+    probability: Annotated[float, NoBool] = Field(1.0, ge=0, le=1, description="chance the event happens")
     start: Distribution | None = Field(None, description="periods; rounded to whole periods")
     duration: Distribution | None = Field(None, description="periods, at least 1; replaces end / duration")
     severity: Distribution | None = Field(None, description="fraction stopped, clipped to 0-1 (0: no event)")
@@ -473,9 +494,9 @@ class Embargo(_Frozen):
     start: Periods = 0
     end: Periods | None = Field(None, description="first period no longer embargoed (exclusive)")
     duration: Periods | None = None
-    severity: float = Field(1.0, gt=0, le=1, description="fraction of each affected flow stopped")
+    severity: Annotated[float, NoBool] = Field(1.0, gt=0, le=1, description="fraction of each affected flow stopped")
     reach: tuple[Reach, ...] = (Reach.located, Reach.owned)
-    content_threshold: float = Field(0.0, ge=0, le=1, description="origin share that triggers content reach")
+    content_threshold: Annotated[float, NoBool] = Field(0.0, ge=0, le=1, description="origin share that triggers content reach")
     content_rule: ContentRule = ContentRule.exceeds
     in_transit: InTransit = InTransit.delivered
     uncertain: Uncertain | None = Field(None, description="probability and distributions, for monte-carlo")
@@ -512,7 +533,7 @@ class Disruption(_Frozen):
     start: Periods = 0
     end: Periods | None = None
     duration: Periods | None = None
-    severity: float = Field(1.0, gt=0, le=1)
+    severity: Annotated[float, NoBool] = Field(1.0, gt=0, le=1)
     reach: tuple[Reach, ...] = Field(
         (Reach.located,), description="how a named country reaches a supplier: located (its facility is there) "
                                       "and/or owned (its owner is)")
@@ -557,7 +578,7 @@ class UncertainLink(_Frozen):
 
     part: Id
     supplier: Id
-    confidence: float = Field(ge=0, le=1, description="chance the link exists")
+    confidence: Annotated[float, NoBool] = Field(ge=0, le=1, description="chance the link exists")
 
 
 class UncertainModel(_Frozen):

@@ -21,9 +21,9 @@ from pydantic import ValidationError
 
 from supplychain.errors import ModelError, Problem, clip
 from supplychain.model.checks import check_model
-from supplychain.model.schema import Model, Scenario
+from supplychain.model.schema import Model, Part, Scenario
 
-__all__ = ["validate_model", "validate_scenario", "salvage_scenario", "pydantic_problems", "merge", "paused_collector", "existing_prefix",
+__all__ = ["build_parts_in_place", "validate_model", "validate_scenario", "salvage_scenario", "pydantic_problems", "merge", "paused_collector", "existing_prefix",
            "mark_checked", "ensure_checked"]
 
 _LOCK = threading.Lock()
@@ -102,19 +102,22 @@ def pydantic_problems(exc: ValidationError, cls: Any = None) -> list[Problem]:
     return out
 
 
-def _validate(cls, data: Any) -> tuple[Any, list[Problem]]:
+def _validate(cls, data: Any, typed: bool = False) -> tuple[Any, list[Problem]]:
+    """Validate ``data`` as ``cls``. ``typed`` data comes from a format with numbers of
+    its own (JSON, TOML), where a number written as text is an error, not read."""
     try:
-        return cls.model_validate(data), []
+        return cls.model_validate(data, context={"typed": True} if typed else None), []
     except ValidationError as exc:
         return None, pydantic_problems(exc, cls)
 
 
-def validate_scenario(data: Any) -> tuple[Scenario | None, list[Problem]]:
-    """``(scenario, [])``, or ``(None, problems)`` when the data is no valid scenario."""
-    return _validate(Scenario, data)
+def validate_scenario(data: Any, *, typed: bool = False) -> tuple[Scenario | None, list[Problem]]:
+    """``(scenario, [])``, or ``(None, problems)`` when the data is no valid scenario;
+    ``typed`` as for :func:`validate_model`."""
+    return _validate(Scenario, data, typed)
 
 
-def salvage_scenario(data: dict, problems: list[Problem]) -> tuple[Scenario | None, Any]:
+def salvage_scenario(data: dict, problems: list[Problem], *, typed: bool = False) -> tuple[Scenario | None, Any]:
     """The scenario without the entries and fields that failed validation, so the rule
     checks can still run on the rest and one report lists both kinds.
 
@@ -139,7 +142,7 @@ def salvage_scenario(data: dict, problems: list[Problem]) -> tuple[Scenario | No
             return (path[0], kept[path[0]][path[1]], *path[2:])
         return path
 
-    scenario, _ = _validate(Scenario, fixed)
+    scenario, _ = _validate(Scenario, fixed, typed)
     return scenario, where
 
 
@@ -160,17 +163,39 @@ def paused_collector():
             gc.enable()
 
 
-def validate_model(data: Any) -> tuple[Model | None, list[Problem]]:
+def build_parts_in_place(data: Any, *, typed: bool = False) -> None:
+    """Replace each valid part's plain data in ``data["parts"]`` by its :class:`Part`.
+
+    For a loader that owns ``data``: the plain data of a large file is about as big as
+    the model, and built part by part it is freed as the model grows instead of being
+    held beside the whole of it. A part that does not validate is left as it was, for
+    :func:`validate_model` to report with its place.
+    """
+    parts = data.get("parts") if isinstance(data, dict) else None
+    if not isinstance(parts, dict):
+        return
+    context = {"typed": True} if typed else None
+    for key, value in parts.items():
+        if isinstance(value, dict):
+            try:
+                parts[key] = Part.model_validate(value, context=context)
+            except ValidationError:
+                pass
+
+
+def validate_model(data: Any, *, typed: bool = False) -> tuple[Model | None, list[Problem]]:
     """``(model, [])`` for valid data, else ``(None, problems)`` listing every problem.
 
-    Problems carry their path inside the data; the caller adds the file.
+    Problems carry their path inside the data; the caller adds the file. ``typed`` is
+    for data from JSON or TOML, whose numbers are numbers: there ``"10"`` for a number
+    is an error (YAML scalars are text by design, and read as the schema asks).
     """
     if not isinstance(data, dict):
         return None, [Problem("a model must be a mapping of fields (home, suppliers, parts, demand)")]
     with paused_collector():
-        model, problems = _validate(Model, data)
+        model, problems = _validate(Model, data, typed)
         if model is None:
-            salvaged, cuts = _salvage(data, problems)
+            salvaged, cuts = _salvage(data, problems, typed)
             if salvaged is not None:
                 problems = problems + [
                     p for p in check_model(salvaged) if not any(p.path[: len(c)] == c for c in cuts)
@@ -241,7 +266,7 @@ def existing_prefix(data: Any, path: tuple) -> tuple:
     return path[:n]
 
 
-def _salvage(data: dict, problems: list[Problem]) -> tuple[Model | None, set[tuple]]:
+def _salvage(data: dict, problems: list[Problem], typed: bool = False) -> tuple[Model | None, set[tuple]]:
     """The model with each malformed value cut out (or its entry replaced), or None.
 
     Cuts start at the offending value and move up one level at a time while the rest
@@ -264,7 +289,7 @@ def _salvage(data: dict, problems: list[Problem]) -> tuple[Model | None, set[tup
         for c in sorted(cuts, key=len):
             if not any(c[: len(o)] == o for o in cuts if o != c and len(o) < len(c)):
                 fixed = _cut(fixed, c)
-        model, again = _validate(Model, fixed)
+        model, again = _validate(Model, fixed, typed)
         if model is not None:
             return model, cuts
         errors = [p.path for p in again]
